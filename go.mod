@@ -1,0 +1,3 @@
+module github.com/proctest/proctest
+
+go 1.24
