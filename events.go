@@ -1,0 +1,78 @@
+package proctest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// An EventKind says what happened in an [Event].
+type EventKind string
+
+// The kinds of events a plan records.
+const (
+	EventPlanStart EventKind = "plan-start" // the plan starts running
+	EventStep      EventKind = "step"       // a step starts
+	EventSpawn     EventKind = "spawn"      // a process started
+	EventSignal    EventKind = "signal"     // the plan sent a signal
+	EventReady     EventKind = "ready"      // a readiness wait was met
+	EventExit      EventKind = "exit"       // a process ended
+	EventFail      EventKind = "fail"       // a step failed
+	EventStop      EventKind = "stop"       // the plan stopped a process at its end
+	EventWarning   EventKind = "warning"    // something the test should know
+	EventPlanEnd   EventKind = "plan-end"   // the plan is over
+)
+
+// An Event is one entry of a plan's timeline. The same events make the
+// failure report's timeline, the command's -v and -json output, and the
+// timeline page.
+type Event struct {
+	// Time is when it happened.
+	Time time.Time `json:"time"`
+	// Elapsed is the time since the plan started.
+	Elapsed time.Duration `json:"elapsed"`
+	// Plan is the plan's name.
+	Plan string `json:"plan"`
+	// Kind says what happened.
+	Kind EventKind `json:"event"`
+	// Step is the step's number, counting from 1, or 0 outside steps.
+	Step int `json:"step,omitempty"`
+	// StepName names the step, as in "wait server".
+	StepName string `json:"step_name,omitempty"`
+	// Where is the file:line that built the step.
+	Where string `json:"where,omitempty"`
+	// Proc and Pid name the process concerned, if any.
+	Proc string `json:"proc,omitempty"`
+	Pid  int    `json:"pid,omitempty"`
+	// Status is how the process ended, for exit and stop events.
+	Status *Status `json:"status,omitempty"`
+	// Detail says more, in words.
+	Detail string `json:"detail,omitempty"`
+}
+
+// String formats e as a timeline line: "+0.012s spawn server pid 4242".
+func (e Event) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "+%.3fs %s", e.Elapsed.Seconds(), e.Kind)
+	switch e.Kind {
+	case EventStep:
+		fmt.Fprintf(&b, " %d: %s", e.Step, e.StepName)
+		if e.Where != "" {
+			fmt.Fprintf(&b, " (%s)", e.Where)
+		}
+	default:
+		if e.Proc != "" {
+			b.WriteString(" " + e.Proc)
+		}
+		if e.Pid != 0 {
+			fmt.Fprintf(&b, " pid %d", e.Pid)
+		}
+		if e.Status != nil {
+			b.WriteString(" " + e.Status.String())
+		}
+	}
+	if e.Detail != "" {
+		b.WriteString(": " + e.Detail)
+	}
+	return b.String()
+}

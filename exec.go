@@ -1,0 +1,520 @@
+package proctest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Execute checks the whole plan, then runs its steps in order, then stops
+// whatever still runs and checks that nothing was left behind. It returns
+// nil if every step went as expected, or a *[PlanError] with the failure
+// report. An invalid plan starts nothing.
+//
+// ctx bounds the whole plan: when it is done, the plan stops its processes
+// and fails. A plan is executed once.
+func (p *Plan) Execute(ctx context.Context) error {
+	if p.executed {
+		return &PlanError{Plan: p.name, Errors: []error{errors.New("proctest: plan executed twice")},
+			report: fmt.Sprintf("proctest: plan %s: executed twice", p.name)}
+	}
+	p.executed = true
+	if errs := p.validate(); len(errs) > 0 {
+		return newPlanError(p, errs, "", nil, nil)
+	}
+	e := &executor{plan: p, cfg: &p.cfg, ctx: ctx, cookie: newCookie()}
+	return e.run()
+}
+
+// exitEvent reports that a process of the plan ended.
+type exitEvent struct {
+	proc   *Proc
+	status Status
+	err    error // the Starter could not tell how it ended
+	at     time.Duration
+}
+
+// executor runs one plan. Its methods run on the goroutine that called
+// Execute; the goroutines it starts only report exits on the exits
+// channel.
+type executor struct {
+	plan   *Plan
+	cfg    *config
+	ctx    context.Context
+	cookie string
+	dir    string // the plan's log directory
+	env    []string
+	start  time.Time
+	exits  chan exitEvent
+	wg     sync.WaitGroup // the goroutines waiting for programs
+	events []Event
+	step   int // index of the running step
+}
+
+// run runs the plan, as described at Execute.
+func (e *executor) run() error {
+	root := e.cfg.logRoot
+	if root == "" {
+		root = os.TempDir()
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return newPlanError(e.plan, []error{fmt.Errorf("proctest: log directory: %w", err)}, "", nil, nil)
+	}
+	dir, err := os.MkdirTemp(root, "proctest-"+safeName(e.plan.name)+"-")
+	if err != nil {
+		return newPlanError(e.plan, []error{fmt.Errorf("proctest: log directory: %w", err)}, "", nil, nil)
+	}
+	e.dir = dir
+	e.env = append(os.Environ(), e.plan.Env...)
+	e.exits = make(chan exitEvent, len(e.plan.procs))
+	e.start = time.Now()
+	e.emit(Event{Kind: EventPlanStart, Detail: "logs in " + dir})
+	if err := startGuard(); err != nil {
+		e.emit(Event{Kind: EventWarning, Detail: err.Error()})
+	}
+
+	var errs []error
+	for i, s := range e.plan.steps {
+		e.step = i
+		e.emit(Event{Kind: EventStep, Step: i + 1, StepName: s.name, Where: s.where})
+		if err := e.runStep(s); err != nil {
+			errs = append(errs, err)
+			e.emit(Event{Kind: EventFail, Step: i + 1, StepName: s.name, Detail: err.Error()})
+			break
+		}
+		if !s.blocking() {
+			// Exits that came during a step that waits for nothing must
+			// be awaited by the steps up to the next blocking one.
+			if err := e.drain(i + 1); err != nil {
+				errs = append(errs, err)
+				break
+			}
+		}
+	}
+	errs = append(errs, e.finish(len(errs) > 0)...)
+	e.emit(Event{Kind: EventPlanEnd})
+
+	if len(errs) == 0 {
+		if !e.cfg.keepLogs {
+			os.RemoveAll(e.dir)
+		}
+		return nil
+	}
+	return newPlanError(e.plan, errs, e.dir, e.events, e.plan.procs)
+}
+
+// emit records ev in the timeline and passes it to the OnEvent function.
+func (e *executor) emit(ev Event) {
+	ev.Time = time.Now()
+	ev.Elapsed = ev.Time.Sub(e.start)
+	ev.Plan = e.plan.name
+	e.events = append(e.events, ev)
+	if e.cfg.onEvent != nil {
+		e.cfg.onEvent(ev)
+	}
+}
+
+// runStep runs one step.
+func (e *executor) runStep(s *Step) error {
+	if err := e.ctx.Err(); err != nil {
+		return e.interrupted(s, err)
+	}
+	switch s.kind {
+	case stepSpawn, stepGo:
+		for _, p := range s.procs {
+			if err := e.startProc(s, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	case stepWait:
+		return e.wait(s)
+	case stepKill:
+		p := s.exits[0].proc
+		if p.running {
+			e.signal(p, s.sig)
+		}
+		return e.wait(s)
+	case stepSignal:
+		p := s.procs[0]
+		if p.running {
+			e.signal(p, s.sig)
+		}
+		return nil
+	case stepSleep:
+		return e.sleep(s)
+	}
+	panic("proctest: unknown step kind")
+}
+
+// interrupted turns the end of the plan's context into an error.
+func (e *executor) interrupted(s *Step, err error) error {
+	return fmt.Errorf("%sinterrupted: %w", prefix(s.where, s.name), err)
+}
+
+// startProc starts p, a program or a Go step, with its log files.
+func (e *executor) startProc(s *Step, p *Proc) error {
+	stdout, err := openLog(e.dir, p.name, "stdout", p.starts > 0)
+	if err != nil {
+		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+	}
+	stderr, err := openLog(e.dir, p.name, "stderr", p.starts > 0)
+	if err != nil {
+		stdout.Close()
+		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+	}
+	p.starts++
+	p.exited = make(chan struct{})
+	p.status = Status{}
+	p.running = true
+	if p.isGo() {
+		e.startGo(p, stdout, stderr)
+		e.emit(Event{Kind: EventSpawn, Proc: p.name, Detail: "Go function"})
+		return nil
+	}
+	dir := p.Dir
+	if dir == "" {
+		dir = e.plan.Dir
+	}
+	env := append(e.env[:len(e.env):len(e.env)], p.Env...)
+	env = append(env, planEnv+"="+e.cookie, procEnv+"="+p.name)
+	h, err := e.cfg.starter.Start(&Command{
+		Path: p.path, Args: p.args, Env: env, Dir: dir,
+		Stdin: p.Stdin, Stdout: stdout, Stderr: stderr, Setup: p.Setup,
+	})
+	stdout.Close()
+	stderr.Close()
+	if err != nil {
+		p.running = false
+		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+	}
+	p.handle = h
+	p.pid.Store(int64(h.Pid()))
+	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid()})
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		st, err := h.Wait()
+		e.exits <- exitEvent{proc: p, status: st, err: err, at: time.Since(e.start)}
+	}()
+	return nil
+}
+
+// goLogs is the context key of a Go step's log files.
+type goLogs struct{}
+
+// Stdout returns the stdout log file of the Go step whose context is ctx,
+// or os.Stdout outside a Go step.
+func Stdout(ctx context.Context) *os.File {
+	if f, ok := ctx.Value(goLogs{}).([2]*os.File); ok {
+		return f[0]
+	}
+	return os.Stdout
+}
+
+// Stderr returns the stderr log file of the Go step whose context is ctx,
+// or os.Stderr outside a Go step.
+func Stderr(ctx context.Context) *os.File {
+	if f, ok := ctx.Value(goLogs{}).([2]*os.File); ok {
+		return f[1]
+	}
+	return os.Stderr
+}
+
+// startGo runs a Go step's function in a goroutine that reports its end
+// like a process's.
+func (e *executor) startGo(p *Proc, stdout, stderr *os.File) {
+	ctx, cancel := context.WithCancel(context.WithValue(e.ctx, goLogs{}, [2]*os.File{stdout, stderr}))
+	p.cancel = cancel
+	p.goMu.Lock()
+	p.goKill = 0
+	p.goMu.Unlock()
+	// The goroutine is joined through its exit event, not e.wg: a
+	// function that ignores its context cannot be waited for.
+	go func() {
+		st := runGoFunc(ctx, p.fn, stderr)
+		cancel()
+		stdout.Close()
+		stderr.Close()
+		p.goMu.Lock()
+		if p.goKill != 0 {
+			st = Status{Signal: p.goKill}
+		}
+		p.goMu.Unlock()
+		e.exits <- exitEvent{proc: p, status: st, at: time.Since(e.start)}
+	}()
+}
+
+// runGoFunc calls fn and turns its end into a status: nil is exit 0, an
+// error exit 1 and a panic exit 2, with the error or panic in stderr.
+func runGoFunc(ctx context.Context, fn func(context.Context) error, stderr *os.File) (st Status) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "panic: %v\n\n%s", r, debug.Stack())
+			st = Status{Code: 2}
+		}
+	}()
+	if err := fn(ctx); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return Status{Code: 1}
+	}
+	return Status{}
+}
+
+// signal sends sig to p; for a Go step, it cancels its context.
+func (e *executor) signal(p *Proc, sig syscall.Signal) {
+	if p.isGo() {
+		p.goMu.Lock()
+		if p.goKill == 0 {
+			p.goKill = sig
+		}
+		p.goMu.Unlock()
+		p.cancel()
+		e.emit(Event{Kind: EventSignal, Proc: p.name, Detail: "context canceled (" + signalName(sig) + ")"})
+		return
+	}
+	err := p.handle.Signal(sig)
+	detail := signalName(sig)
+	if err != nil {
+		detail += " not delivered: " + err.Error()
+	}
+	e.emit(Event{Kind: EventSignal, Proc: p.name, Pid: p.Pid(), Detail: detail})
+}
+
+// noteExit records the end of a process.
+func (e *executor) noteExit(ev exitEvent) {
+	p := ev.proc
+	p.running = false
+	p.paused = false
+	p.status = ev.status
+	p.endedAt = ev.at
+	close(p.exited)
+	detail := ""
+	if ev.err != nil {
+		detail = "cannot tell how it ended: " + ev.err.Error()
+	}
+	e.emit(Event{Kind: EventExit, Proc: p.name, Pid: p.Pid(), Status: &ev.status, Detail: detail})
+}
+
+// expected reports whether an end of p is awaited by the steps from index
+// from up to the next blocking step, inclusive.
+func (e *executor) expected(p *Proc, from int) bool {
+	for _, s := range e.plan.steps[from:] {
+		if s.awaits(p) {
+			return true
+		}
+		if s.blocking() {
+			return false
+		}
+	}
+	return false
+}
+
+// unexpected returns the error for an exit nobody awaits.
+func (e *executor) unexpected(ev exitEvent) error {
+	awaiting := "the end of the plan"
+	if e.step < len(e.plan.steps) {
+		s := e.plan.steps[e.step]
+		awaiting = fmt.Sprintf("step %d, %s (%s)", e.step+1, s.name, s.where)
+	}
+	return &UnexpectedExitError{Proc: ev.proc.name, Pid: ev.proc.Pid(), Status: ev.status, At: ev.at, Awaiting: awaiting}
+}
+
+// drain handles the exits that have arrived, without blocking. Each must be
+// expected by the steps from index from on.
+func (e *executor) drain(from int) error {
+	for {
+		select {
+		case ev := <-e.exits:
+			e.noteExit(ev)
+			if !e.expected(ev.proc, from) {
+				return e.unexpected(ev)
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// timer returns a timer for step s and whether it ends at the plan's
+// deadline rather than after the step's own timeout.
+func (e *executor) timer(s *Step) (t *time.Timer, d time.Duration, atDeadline bool) {
+	d = s.timeout
+	if d == 0 {
+		d = e.plan.timeout
+	}
+	if dl, ok := e.ctx.Deadline(); ok && time.Until(dl) < d {
+		d = max(time.Until(dl), 0)
+		atDeadline = true
+	}
+	return time.NewTimer(d), d, atDeadline
+}
+
+// wait waits for the ends a wait or kill step expects, failing at the
+// first wrong one, at the first exit of another process, or at the
+// timeout.
+func (e *executor) wait(s *Step) error {
+	left := make(map[*Proc]Status, len(s.exits))
+	for _, x := range s.exits {
+		if x.proc.running {
+			left[x.proc] = x.want
+		} else if x.proc.status != x.want {
+			return e.exitCodeError(s, x.proc, x.want)
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	t, d, atDeadline := e.timer(s)
+	defer t.Stop()
+	for len(left) > 0 {
+		select {
+		case ev := <-e.exits:
+			e.noteExit(ev)
+			want, ok := left[ev.proc]
+			if !ok {
+				return e.unexpected(ev)
+			}
+			delete(left, ev.proc)
+			if ev.status != want {
+				return e.exitCodeError(s, ev.proc, want)
+			}
+		case <-t.C:
+			var errs []error
+			for p, want := range left {
+				p.killedBy = "SIGKILL after the timeout"
+				errs = append(errs, &TimeoutError{Proc: p.name, Pid: p.Pid(), Step: s.name, Where: s.where,
+					Awaited: want.String(), Timeout: d, Deadline: atDeadline})
+			}
+			return errors.Join(errs...)
+		case <-e.ctx.Done():
+			return e.interrupted(s, e.ctx.Err())
+		}
+	}
+	return nil
+}
+
+// exitCodeError returns the error for p ending otherwise than want.
+func (e *executor) exitCodeError(s *Step, p *Proc, want Status) error {
+	return &ExitCodeError{Proc: p.name, Pid: p.Pid(), Step: s.name, Where: s.where, Want: want, Got: p.status}
+}
+
+// sleep lets time pass; every exit meanwhile is unexpected.
+func (e *executor) sleep(s *Step) error {
+	t := time.NewTimer(s.sleep)
+	defer t.Stop()
+	select {
+	case ev := <-e.exits:
+		e.noteExit(ev)
+		return e.unexpected(ev)
+	case <-t.C:
+		return nil
+	case <-e.ctx.Done():
+		return e.interrupted(s, e.ctx.Err())
+	}
+}
+
+// finish ends the plan: it checks the exits that came last, stops what
+// still runs, kills what the processes left behind, and waits for every
+// goroutine it started. When the plan already failed, what it finds is
+// recorded in the timeline but not added as errors.
+func (e *executor) finish(failed bool) []error {
+	var errs []error
+	e.step = len(e.plan.steps)
+	for {
+		select {
+		case ev := <-e.exits:
+			e.noteExit(ev)
+			if !failed && !e.expected(ev.proc, e.step) {
+				errs = append(errs, e.unexpected(ev))
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if left := e.stopAll(); len(left) > 0 && !failed && len(errs) == 0 {
+		errs = append(errs, &StillRunningError{Procs: left})
+	}
+	if leftovers := killLeftovers(e.cookie); len(leftovers) > 0 {
+		var l []Leftover
+		for _, f := range leftovers {
+			l = append(l, Leftover{Name: f.name, Pid: f.pid, Command: f.cmd, Descendant: true, Stopped: "SIGKILL"})
+			e.emit(Event{Kind: EventStop, Proc: f.name, Pid: f.pid, Detail: "left behind: " + f.cmd + "; killed"})
+		}
+		if !failed && !e.cfg.allowDaemons {
+			errs = append(errs, &StillRunningError{Procs: l})
+		}
+	}
+	e.wg.Wait()
+	return errs
+}
+
+// stopAll stops every process still running: SIGTERM (after SIGCONT for a
+// paused one), then SIGKILL after the grace period; processes a timeout
+// gave up on get SIGKILL at once. It returns them.
+func (e *executor) stopAll() []Leftover {
+	var running []*Proc
+	for _, p := range e.plan.procs {
+		if p.running {
+			running = append(running, p)
+		}
+	}
+	if len(running) == 0 {
+		return nil
+	}
+	for _, p := range running {
+		if p.paused {
+			e.signal(p, syscall.SIGCONT)
+		}
+		if p.killedBy != "" {
+			e.signal(p, syscall.SIGKILL)
+		} else {
+			p.killedBy = "SIGTERM"
+			e.signal(p, syscall.SIGTERM)
+		}
+	}
+	grace := time.NewTimer(e.cfg.stopGrace)
+	defer grace.Stop()
+	stillRunning := len(running)
+	escalated := false
+	for stillRunning > 0 {
+		select {
+		case ev := <-e.exits:
+			e.noteExit(ev)
+			stillRunning--
+		case <-grace.C:
+			if escalated {
+				// Only Go steps that ignore their context get here.
+				for _, p := range running {
+					if p.running {
+						p.killedBy = "nothing: the Go function did not return"
+						e.emit(Event{Kind: EventWarning, Proc: p.name, Detail: "Go function did not return after its context was canceled; it is left running"})
+						stillRunning--
+					}
+				}
+				break
+			}
+			escalated = true
+			for _, p := range running {
+				if p.running {
+					p.killedBy = fmt.Sprintf("SIGKILL after %v", e.cfg.stopGrace)
+					e.signal(p, syscall.SIGKILL)
+				}
+			}
+			grace.Reset(e.cfg.stopGrace)
+		}
+	}
+	var left []Leftover
+	for _, p := range running {
+		st := p.status
+		e.emit(Event{Kind: EventStop, Proc: p.name, Pid: p.Pid(), Status: &st, Detail: "stopped by " + p.killedBy})
+		left = append(left, Leftover{Name: p.name, Pid: p.Pid(), Command: fmt.Sprint(p.args), Stopped: p.killedBy})
+	}
+	return left
+}

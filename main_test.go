@@ -1,0 +1,163 @@
+package proctest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/proctest/proctest"
+	"go.uber.org/goleak"
+)
+
+// The test binary stands in for helper programs: TestMain makes a directory
+// of links to itself, one per helper, puts it first in PATH, and when the
+// binary runs under a helper's name it is that helper. So a test spawns
+// "ignore-term" like any program, and its logs are ignore-term.stdout.
+
+// helpers are the programs the test binary can be.
+var helpers = map[string]func(args []string){
+	// ignore-term ignores SIGTERM, prints "ready" and waits to be killed.
+	"ignore-term": func(args []string) {
+		signal.Ignore(syscall.SIGTERM)
+		fmt.Println("ready")
+		select {}
+	},
+	// graceful exits 0 on SIGTERM, after printing "bye".
+	"graceful": func(args []string) {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGTERM)
+		fmt.Println("ready")
+		<-c
+		fmt.Println("bye")
+		os.Exit(0)
+	},
+	// daemon starts "sleep 60" in a session of its own, prints its pid,
+	// and exits 0 leaving it behind.
+	"daemon": func(args []string) {
+		cmd := exec.Command("sleep", "60")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(cmd.Process.Pid)
+		os.Exit(0)
+	},
+	// exit-after sleeps args[0] milliseconds, then exits with code args[1].
+	"exit-after": func(args []string) {
+		ms, _ := strconv.Atoi(args[0])
+		code, _ := strconv.Atoi(args[1])
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		fmt.Fprintf(os.Stderr, "exiting with %d\n", code)
+		os.Exit(code)
+	},
+	// chatty prints args[0] numbered lines to stdout and stderr, then
+	// exits with code args[1].
+	"chatty": func(args []string) {
+		n, _ := strconv.Atoi(args[0])
+		code, _ := strconv.Atoi(args[1])
+		for i := 1; i <= n; i++ {
+			fmt.Printf("out line %d\n", i)
+			fmt.Fprintf(os.Stderr, "err line %d\n", i)
+		}
+		os.Exit(code)
+	},
+	// run-plan runs a plan that starts "sleep 60", a setsid'd daemon
+	// and a process ignoring SIGTERM, prints "pids P1 P2 ..." once they
+	// run, and blocks; its parent test then kills it.
+	"run-plan": func(args []string) {
+		p := proctest.New("run-plan", proctest.AllowDaemons())
+		sleeper := p.Spawn("sleep", "60")
+		stubborn := p.Spawn("ignore-term")
+		d := p.Spawn("daemon")
+		p.Wait(d, 0)
+		p.Go("report", func(ctx context.Context) error {
+			daemonPid := ""
+			for daemonPid == "" {
+				b, _ := os.ReadFile(filepath.Join(os.Getenv("LOGDIR"), "daemon.stdout"))
+				daemonPid = strings.TrimSpace(string(b))
+				time.Sleep(time.Millisecond)
+			}
+			fmt.Printf("pids %d %d %s\n", sleeper.Pid(), stubborn.Pid(), daemonPid)
+			<-ctx.Done()
+			return nil
+		})
+		p.Sleep(time.Hour)
+		p.Execute(context.Background())
+		os.Exit(0)
+	},
+}
+
+func TestMain(m *testing.M) {
+	if h, ok := helpers[filepath.Base(os.Args[0])]; ok {
+		h(os.Args[1:])
+		os.Exit(0)
+	}
+	bin, err := os.MkdirTemp("", "proctest-helpers-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for name := range helpers {
+		if err := os.Symlink(exe, filepath.Join(bin, name)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	os.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	code := m.Run()
+	os.RemoveAll(bin)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goroutines left behind: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// alive reports whether pid is a live process (not a zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i > 0 && i+2 < len(b) && b[i+2] != 'Z'
+}
+
+// execute runs the plan built by build with the options, logs under a
+// temporary directory of t, and returns its error.
+func execute(t *testing.T, build func(p *proctest.Plan), opts ...proctest.Option) error {
+	t.Helper()
+	p := proctest.New(t.Name(), append([]proctest.Option{proctest.LogDir(t.TempDir())}, opts...)...)
+	build(p)
+	return p.Execute(context.Background())
+}
+
+// asError returns the failure of type E in err, or fails the test.
+func asError[E error](t *testing.T, err error) E {
+	t.Helper()
+	var target E
+	if err == nil {
+		t.Fatalf("plan succeeded, want a %T", target)
+	}
+	if !errors.As(err, &target) {
+		t.Fatalf("plan failed without a %T:\n%v", target, err)
+	}
+	return target
+}

@@ -1,0 +1,77 @@
+package proctest
+
+import (
+	"os"
+	"time"
+)
+
+// An Option changes how a plan runs. Options are given to [New] or [Run].
+type Option interface {
+	apply(*config)
+}
+
+// config holds what options set.
+type config struct {
+	logRoot      string
+	keepLogs     bool
+	stopGrace    time.Duration
+	allowDaemons bool
+	starter      Starter
+	onEvent      func(Event)
+}
+
+// defaultConfig returns the settings before options: the environment
+// variables PROCTEST_LOGDIR and PROCTEST_KEEP=1 act as LogDir and KeepLogs.
+func defaultConfig() config {
+	c := config{
+		logRoot:   os.Getenv("PROCTEST_LOGDIR"),
+		keepLogs:  os.Getenv("PROCTEST_KEEP") == "1",
+		stopGrace: 2 * time.Second,
+		starter:   LocalStarter{},
+	}
+	return c
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// LogDir sets the directory under which each plan makes its own log
+// directory. By default it is the environment variable PROCTEST_LOGDIR, or
+// the system's temporary directory if that is empty. The directory is
+// created if needed.
+func LogDir(root string) Option {
+	return optionFunc(func(c *config) { c.logRoot = root })
+}
+
+// KeepLogs keeps a plan's logs when it succeeds too; they are always kept
+// when it fails. The environment variable PROCTEST_KEEP=1 does the same.
+func KeepLogs() Option {
+	return optionFunc(func(c *config) { c.keepLogs = true })
+}
+
+// StopGrace sets how long a process stopped at the end of a plan, or by a
+// timeout, has between SIGTERM and SIGKILL. The default is 2 seconds.
+func StopGrace(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.stopGrace = d })
+}
+
+// AllowDaemons lets processes of the plan leave descendants running, such
+// as a program that starts a daemon and exits. Without it, such a
+// descendant fails the plan with a [StillRunningError]. Either way, they
+// are killed at the end of the plan.
+func AllowDaemons() Option {
+	return optionFunc(func(c *config) { c.allowDaemons = true })
+}
+
+// WithStarter makes the plan start its programs with s instead of
+// [LocalStarter].
+func WithStarter(s Starter) Option {
+	return optionFunc(func(c *config) { c.starter = s })
+}
+
+// OnEvent calls fn with each event of the plan as it happens, from the
+// goroutine running the plan. fn must not block for long.
+func OnEvent(fn func(Event)) Option {
+	return optionFunc(func(c *config) { c.onEvent = fn })
+}

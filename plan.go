@@ -1,0 +1,408 @@
+package proctest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultTimeout is how long a wait step waits unless the plan or the step
+// says otherwise.
+const DefaultTimeout = 20 * time.Second
+
+// A Plan is a list of steps over processes: spawn these, wait for that one
+// to exit 0, kill this one. Building a plan runs nothing; [Plan.Execute]
+// (or [Run]) checks the whole plan, then runs it.
+//
+// While a plan runs, every process exit must be one a step is waiting for:
+// any other exit fails the plan at once. At its end, whatever still runs
+// is stopped and reported, and nothing the plan started is left behind.
+//
+// A Plan is built by one goroutine and executed once.
+type Plan struct {
+	// Env holds environment variables ("KEY=value") added for every
+	// process, after the environment of the running program. With Env
+	// nil processes inherit that environment unchanged.
+	Env []string
+	// Dir is the working directory of processes that set none. With Dir
+	// empty they run in the current directory.
+	Dir string
+
+	name     string
+	cfg      config
+	timeout  time.Duration
+	steps    []*Step
+	procs    []*Proc
+	names    names
+	errs     []error
+	executed bool
+}
+
+// New returns an empty plan named name. The name appears in reports and in
+// the name of the plan's log directory.
+func New(name string, opts ...Option) *Plan {
+	p := &Plan{name: name, cfg: defaultConfig(), timeout: DefaultTimeout}
+	for _, o := range opts {
+		o.apply(&p.cfg)
+	}
+	return p
+}
+
+// Name returns the plan's name.
+func (p *Plan) Name() string { return p.name }
+
+// SetTimeout sets how long each wait of the plan waits, unless the step
+// sets its own with [Step.Timeout]. The default is [DefaultTimeout].
+func (p *Plan) SetTimeout(d time.Duration) {
+	if d <= 0 {
+		p.misuse("set timeout", "timeout must be positive, got %v", d)
+		return
+	}
+	p.timeout = d
+}
+
+// stepKind says what a step does.
+type stepKind int
+
+const (
+	stepSpawn  stepKind = iota // start programs
+	stepGo                     // start a Go function
+	stepWait                   // wait for ends
+	stepKill                   // send a signal, then wait for the end
+	stepSignal                 // send a signal
+	stepSleep                  // let time pass
+)
+
+// A Step is one operation of a plan. The methods that add a step return
+// it, so that its settings can follow, as in
+//
+//	p.Wait(server, 0).Timeout(5 * time.Second)
+type Step struct {
+	plan    *Plan
+	kind    stepKind
+	name    string // as in "wait server"
+	where   string // file:line of the test code
+	procs   []*Proc
+	exits   []Exit
+	sig     syscall.Signal
+	timeout time.Duration // 0: the plan's
+	sleep   time.Duration
+}
+
+// Timeout sets how long this step waits, instead of the plan's timeout.
+func (s *Step) Timeout(d time.Duration) *Step {
+	if d <= 0 {
+		s.plan.errs = append(s.plan.errs, &BuildError{Where: callerWhere(), Step: s.name,
+			Err: fmt.Errorf("timeout must be positive, got %v", d)})
+		return s
+	}
+	s.timeout = d
+	return s
+}
+
+// String names the step, as in "wait server".
+func (s *Step) String() string { return s.name }
+
+// blocking reports whether the step waits for something: exits that no
+// step up to the next blocking one waits for are unexpected.
+func (s *Step) blocking() bool {
+	return s.kind == stepWait || s.kind == stepKill || s.kind == stepSleep
+}
+
+// awaits reports whether the step waits for p to end.
+func (s *Step) awaits(p *Proc) bool {
+	for _, x := range s.exits {
+		if x.proc == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Spawn adds a step that starts command with args, and returns the process.
+// The command is looked up in PATH when the plan is executed, as os/exec
+// does; its stdout and stderr go to the log files <name>.stdout and
+// <name>.stderr, where name is [Proc.Name].
+func (p *Plan) Spawn(command string, args ...string) *Proc {
+	return p.spawn("spawn", [][]string{append([]string{command}, args...)})[0]
+}
+
+// SpawnPar adds a step that starts several programs at once, each given
+// as its command and arguments, and returns them in order.
+func (p *Plan) SpawnPar(argvs ...[]string) []*Proc {
+	return p.spawn("spawn-par", argvs)
+}
+
+func (p *Plan) spawn(verb string, argvs [][]string) []*Proc {
+	where := callerWhere()
+	s := &Step{plan: p, kind: stepSpawn, where: where}
+	var names []string
+	for _, argv := range argvs {
+		proc := &Proc{plan: p, where: where, args: argv}
+		if len(argv) == 0 || argv[0] == "" {
+			p.errs = append(p.errs, &BuildError{Where: where, Step: verb, Err: errors.New("empty command")})
+			proc.name = p.names.unique("proc")
+		} else {
+			proc.name = p.names.unique(safeName(filepath.Base(argv[0])))
+			for _, a := range argv {
+				if strings.IndexByte(a, 0) >= 0 {
+					p.errs = append(p.errs, &BuildError{Where: where, Step: verb + " " + proc.name,
+						Err: fmt.Errorf("argument %q contains a NUL byte", a)})
+				}
+			}
+		}
+		p.procs = append(p.procs, proc)
+		s.procs = append(s.procs, proc)
+		names = append(names, proc.name)
+	}
+	if len(argvs) == 0 {
+		p.errs = append(p.errs, &BuildError{Where: where, Step: verb, Err: errors.New("no command given")})
+	}
+	s.name = verb + " " + strings.Join(names, " ")
+	p.steps = append(p.steps, s)
+	return s.procs
+}
+
+// Go adds a step that runs fn in a goroutine as a process of the plan,
+// named name. It takes part like any process: it must be waited for or
+// killed. Returning nil counts as exit 0; returning an error counts as
+// exit 1, with the error's text in its stderr log and the report; a panic
+// counts as exit 2, with the panic and stack in its stderr log. [Plan.Kill]
+// cancels ctx and counts as death by the signal; fn must then return
+// soon. [Stdout] and [Stderr] give fn writers to its log files.
+func (p *Plan) Go(name string, fn func(ctx context.Context) error) *Proc {
+	where := callerWhere()
+	proc := &Proc{plan: p, where: where, fn: fn, name: p.names.unique(safeName(name))}
+	if fn == nil {
+		p.errs = append(p.errs, &BuildError{Where: where, Step: "go " + proc.name, Err: errors.New("nil function")})
+	}
+	p.procs = append(p.procs, proc)
+	p.steps = append(p.steps, &Step{plan: p, kind: stepGo, where: where, name: "go " + proc.name, procs: []*Proc{proc}})
+	return proc
+}
+
+// Wait adds a step that waits for proc to exit with code.
+func (p *Plan) Wait(proc *Proc, code int) *Step {
+	return p.addWait("wait", callerWhere(), []Exit{{proc: proc, want: Status{Code: code}}})
+}
+
+// WaitPar adds a step that waits for several processes at once, each to
+// end as given, as in p.WaitPar(a.Exits(0), b.Exits(1)). One timeout
+// covers them all.
+func (p *Plan) WaitPar(exits ...Exit) *Step {
+	return p.addWait("wait-par", callerWhere(), exits)
+}
+
+func (p *Plan) addWait(verb, where string, exits []Exit) *Step {
+	s := &Step{plan: p, kind: stepWait, where: where, exits: exits}
+	var names []string
+	for _, x := range exits {
+		if x.proc != nil {
+			names = append(names, x.proc.name)
+		}
+	}
+	s.name = strings.TrimSpace(verb + " " + strings.Join(names, " "))
+	if len(exits) == 0 {
+		p.errs = append(p.errs, &BuildError{Where: where, Step: s.name, Err: errors.New("no process to wait for")})
+	}
+	seen := map[*Proc]bool{}
+	for _, x := range exits {
+		if p.checkProc(s, x.proc) && seen[x.proc] {
+			p.errs = append(p.errs, &BuildError{Where: where, Step: s.name,
+				Err: fmt.Errorf("%s is waited for twice in one step", x.proc.name)})
+		}
+		seen[x.proc] = true
+	}
+	p.steps = append(p.steps, s)
+	return s
+}
+
+// checkProc records an error if proc cannot be used by step s, and reports
+// whether it can.
+func (p *Plan) checkProc(s *Step, proc *Proc) bool {
+	switch {
+	case proc == nil:
+		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: errors.New("nil process")})
+		return false
+	case proc.plan != p:
+		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name,
+			Err: fmt.Errorf("%s belongs to plan %q, not %q", proc.name, proc.plan.name, p.name)})
+		return false
+	}
+	return true
+}
+
+// A KillArg changes what [Plan.Kill] sends or expects: [Using] sets the
+// signal, an [Exit] sets the expected end.
+type KillArg interface {
+	killArg()
+}
+
+// signalArg is the KillArg made by Using.
+type signalArg syscall.Signal
+
+func (signalArg) killArg() {}
+
+// Using makes [Plan.Kill] send sig instead of SIGTERM.
+func Using(sig syscall.Signal) KillArg { return signalArg(sig) }
+
+// Kill adds a step that sends SIGTERM to proc (and its process group),
+// then waits for it to end. With no further argument it expects death by
+// that signal; Using(sig) sends another signal, and an Exit, such as
+// proc.Exits(0) for a graceful shutdown, sets what is expected. For a Go
+// step, Kill cancels its context.
+func (p *Plan) Kill(proc *Proc, args ...KillArg) *Step {
+	where := callerWhere()
+	s := &Step{plan: p, kind: stepKill, where: where, sig: syscall.SIGTERM}
+	if proc != nil {
+		s.name = "kill " + proc.name
+	} else {
+		s.name = "kill"
+	}
+	var want *Exit
+	for _, a := range args {
+		switch a := a.(type) {
+		case signalArg:
+			s.sig = syscall.Signal(a)
+		case Exit:
+			if a.proc != proc {
+				p.errs = append(p.errs, &BuildError{Where: where, Step: s.name,
+					Err: fmt.Errorf("expected exit is for %s, not the process killed", a.proc.label())})
+			}
+			want = &a
+		}
+	}
+	if proc != nil && proc.plan == p {
+		if want == nil {
+			want = &Exit{proc: proc, want: Status{Signal: s.sig}}
+		}
+		s.exits = []Exit{*want}
+	} else {
+		p.checkProc(s, proc)
+	}
+	p.checkSignal(s, s.sig)
+	p.steps = append(p.steps, s)
+	return s
+}
+
+// Signal adds a step that sends sig to proc and its process group, without
+// waiting. The process must be running; a Go step cannot be signalled.
+func (p *Plan) Signal(proc *Proc, sig syscall.Signal) *Step {
+	s := &Step{plan: p, kind: stepSignal, where: callerWhere(), sig: sig, name: "signal"}
+	if proc != nil {
+		s.name = fmt.Sprintf("signal %s %s", proc.name, signalName(sig))
+	}
+	if p.checkProc(s, proc) {
+		s.procs = []*Proc{proc}
+		if proc.isGo() {
+			p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name,
+				Err: fmt.Errorf("%s is a Go step: it can be killed but not signalled", proc.name)})
+		}
+	}
+	p.checkSignal(s, sig)
+	p.steps = append(p.steps, s)
+	return s
+}
+
+// checkSignal records an error if sig is not a signal one can send.
+func (p *Plan) checkSignal(s *Step, sig syscall.Signal) {
+	if sig <= 0 || sig > 64 {
+		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf("invalid signal %d", int(sig))})
+	}
+}
+
+// Sleep adds a step that lets d pass. Every exit during it is unexpected.
+// Prefer a readiness wait: a sleep is either too long or, on a loaded
+// machine, too short.
+func (p *Plan) Sleep(d time.Duration) *Step {
+	s := &Step{plan: p, kind: stepSleep, where: callerWhere(), sleep: d, name: fmt.Sprintf("sleep %v", d)}
+	if d < 0 {
+		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: errors.New("negative duration")})
+	}
+	p.steps = append(p.steps, s)
+	return s
+}
+
+// misuse records a build error at the caller's line.
+func (p *Plan) misuse(step, format string, args ...any) {
+	p.errs = append(p.errs, &BuildError{Where: callerWhere(), Step: step, Err: fmt.Errorf(format, args...)})
+}
+
+// callerWhere returns the file:line of the first caller outside this
+// package's non-test files: the line of the test that built a step.
+func callerWhere() string {
+	var pcs [16]uintptr
+	n := runtime.Callers(2, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		inPkg := strings.HasPrefix(f.Function, pkgPath+".") && !strings.HasSuffix(f.File, "_test.go")
+		if !inPkg {
+			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
+}
+
+// pkgPath is this package's import path, as it appears in function names.
+const pkgPath = "github.com/proctest/proctest"
+
+// validate checks the whole plan before it runs: the errors recorded while
+// building it, that each program can be found, and that each step uses
+// processes in an order that can work. It records the resolved paths.
+func (p *Plan) validate() []error {
+	errs := append([]error(nil), p.errs...)
+	paths := map[string]string{}
+	for _, proc := range p.procs {
+		if proc.isGo() || len(proc.args) == 0 || proc.args[0] == "" {
+			continue
+		}
+		cmd := proc.args[0]
+		path, ok := paths[cmd]
+		if !ok {
+			var err error
+			path, err = p.cfg.starter.LookPath(cmd)
+			if err != nil {
+				errs = append(errs, &CommandNotFoundError{Command: cmd, Where: proc.where, Err: err})
+				path = ""
+			}
+			paths[cmd] = path
+		}
+		proc.path = path
+	}
+	// Walk the steps in order, as they will run: a process must still be
+	// running when a step waits for it, kills it or signals it. (It was
+	// spawned before: a process exists only once its spawn step does.)
+	ended := map[*Proc]*Step{} // which step ended it
+	for _, s := range p.steps {
+		switch s.kind {
+		case stepWait, stepKill, stepSignal:
+			procs := s.procs
+			if s.kind != stepSignal {
+				procs = nil
+				for _, x := range s.exits {
+					procs = append(procs, x.proc)
+				}
+			}
+			for _, proc := range procs {
+				if proc == nil || proc.plan != p {
+					continue // reported when the step was built
+				}
+				if e := ended[proc]; e != nil {
+					errs = append(errs, &BuildError{Where: s.where, Step: s.name,
+						Err: fmt.Errorf("%s already ended: %s at %s", proc.name, e.name, e.where)})
+				} else if s.kind != stepSignal {
+					ended[proc] = s
+				}
+			}
+		}
+	}
+	return errs
+}
