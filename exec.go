@@ -58,6 +58,9 @@ type executor struct {
 
 // run runs the plan, as described at Execute.
 func (e *executor) run() error {
+	if err := e.plan.allocatePorts(); err != nil {
+		return newPlanError(e.plan, []error{err}, "", nil, nil)
+	}
 	root := e.cfg.logRoot
 	if root == "" {
 		root = os.TempDir()
@@ -71,7 +74,13 @@ func (e *executor) run() error {
 	}
 	e.dir = dir
 	e.env = append(os.Environ(), e.plan.Env...)
-	e.exits = make(chan exitEvent, len(e.plan.procs))
+	starts := len(e.plan.procs)
+	for _, s := range e.plan.steps {
+		if s.kind == stepRestart {
+			starts++
+		}
+	}
+	e.exits = make(chan exitEvent, starts)
 	e.start = time.Now()
 	e.emit(Event{Kind: EventPlanStart, Detail: "logs in " + dir})
 	if err := startGuard(); err != nil {
@@ -87,9 +96,9 @@ func (e *executor) run() error {
 			e.emit(Event{Kind: EventFail, Step: i + 1, StepName: s.name, Detail: err.Error()})
 			break
 		}
-		if !s.blocking() {
-			// Exits that came during a step that waits for nothing must
-			// be awaited by the steps up to the next blocking one.
+		if !s.awaitsExits() {
+			// Exits that came during a step that waits for no exit must
+			// be awaited by the steps up to the next one that does.
 			if err := e.drain(i + 1); err != nil {
 				errs = append(errs, err)
 				break
@@ -144,10 +153,21 @@ func (e *executor) runStep(s *Step) error {
 		p := s.procs[0]
 		if p.running {
 			e.signal(p, s.sig)
+			if s.pause != 0 {
+				p.paused = s.pause > 0
+			}
 		}
 		return nil
 	case stepSleep:
 		return e.sleep(s)
+	case stepReady:
+		return e.ready(s)
+	case stepRestart:
+		return e.startProc(s, s.procs[0])
+	case stepExpect:
+		p := s.procs[0]
+		p.waitStreams()
+		return s.expect.check(s, p, e.dir)
 	}
 	panic("proctest: unknown step kind")
 }
@@ -157,45 +177,88 @@ func (e *executor) interrupted(s *Step, err error) error {
 	return fmt.Errorf("%sinterrupted: %w", prefix(s.where, s.name), err)
 }
 
-// startProc starts p, a program or a Go step, with its log files.
+// startProc starts p, a program or a Go step, with its log files: for a
+// restart, appended to, after a marker line.
 func (e *executor) startProc(s *Step, p *Proc) error {
-	stdout, err := openLog(e.dir, p.name, "stdout", p.starts > 0)
-	if err != nil {
-		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+	restart := p.starts > 0
+	var logs [2]*os.File
+	for i, name := range streamNames {
+		f, err := openLog(e.dir, p.name, name, restart)
+		if err != nil {
+			closeAll(logs[:])
+			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+		}
+		logs[i] = f
+		if restart {
+			f.WriteString(restartMarker(p.starts, time.Since(e.start).Seconds()))
+		}
 	}
-	stderr, err := openLog(e.dir, p.name, "stderr", p.starts > 0)
-	if err != nil {
-		stdout.Close()
-		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
-	}
+	run := p.starts
 	p.starts++
 	p.exited = make(chan struct{})
 	p.status = Status{}
 	p.running = true
 	if p.isGo() {
-		e.startGo(p, stdout, stderr)
+		e.startGo(p, logs[0], logs[1])
 		e.emit(Event{Kind: EventSpawn, Proc: p.name, Detail: "Go function"})
 		return nil
+	}
+	// A watched stream goes through a pipe, copied to the log file.
+	child := logs
+	var readers [2]*os.File
+	p.streams = [2]*watchedStream{}
+	for i := range streamNames {
+		if run >= len(p.runs) || len(p.runs[run][i]) == 0 {
+			continue
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(logs[:])
+			closeAll(readers[:])
+			p.running = false
+			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+		}
+		readers[i], child[i] = r, w
+		p.streams[i] = &watchedStream{waits: p.runs[run][i], eof: make(chan struct{})}
 	}
 	dir := p.Dir
 	if dir == "" {
 		dir = e.plan.Dir
 	}
-	env := append(e.env[:len(e.env):len(e.env)], p.Env...)
+	env := append(e.env[:len(e.env):len(e.env)], e.plan.expandAll(p.Env)...)
 	env = append(env, planEnv+"="+e.cookie, procEnv+"="+p.name)
 	h, err := e.cfg.starter.Start(&Command{
-		Path: p.path, Args: p.args, Env: env, Dir: dir,
-		Stdin: p.Stdin, Stdout: stdout, Stderr: stderr, Setup: p.Setup,
+		Path: p.path, Args: e.plan.expandAll(p.args), Env: env, Dir: e.plan.expand(dir),
+		Stdin: p.Stdin, Stdout: child[0], Stderr: child[1], Setup: p.Setup,
 	})
-	stdout.Close()
-	stderr.Close()
+	for i := range child {
+		child[i].Close()
+		if readers[i] != nil && err != nil {
+			readers[i].Close()
+			logs[i].Close()
+		}
+	}
 	if err != nil {
 		p.running = false
+		p.streams = [2]*watchedStream{}
 		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+	}
+	for i, ws := range p.streams {
+		if ws != nil {
+			e.wg.Add(1)
+			go func() {
+				defer e.wg.Done()
+				ws.copyOutput(readers[i], logs[i])
+			}()
+		}
 	}
 	p.handle = h
 	p.pid.Store(int64(h.Pid()))
-	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid()})
+	detail := ""
+	if restart {
+		detail = fmt.Sprintf("restart %d", run)
+	}
+	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid(), Detail: detail})
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -203,6 +266,15 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		e.exits <- exitEvent{proc: p, status: st, err: err, at: time.Since(e.start)}
 	}()
 	return nil
+}
+
+// closeAll closes the files that are not nil.
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 // goLogs is the context key of a Go step's log files.
@@ -284,6 +356,11 @@ func (e *executor) signal(p *Proc, sig syscall.Signal) {
 		detail += " not delivered: " + err.Error()
 	}
 	e.emit(Event{Kind: EventSignal, Proc: p.name, Pid: p.Pid(), Detail: detail})
+	if p.paused && err == nil && sig != syscall.SIGSTOP && sig != syscall.SIGCONT && sig != syscall.SIGKILL {
+		// A stopped process would not act on the signal until resumed.
+		p.paused = false
+		e.signal(p, syscall.SIGCONT)
+	}
 }
 
 // noteExit records the end of a process.
@@ -302,13 +379,13 @@ func (e *executor) noteExit(ev exitEvent) {
 }
 
 // expected reports whether an end of p is awaited by the steps from index
-// from up to the next blocking step, inclusive.
+// from up to the next step that awaits exits, inclusive.
 func (e *executor) expected(p *Proc, from int) bool {
 	for _, s := range e.plan.steps[from:] {
 		if s.awaits(p) {
 			return true
 		}
-		if s.blocking() {
+		if s.awaitsExits() {
 			return false
 		}
 	}
@@ -404,18 +481,22 @@ func (e *executor) exitCodeError(s *Step, p *Proc, want Status) error {
 	return &ExitCodeError{Proc: p.name, Pid: p.Pid(), Step: s.name, Where: s.where, Want: want, Got: p.status}
 }
 
-// sleep lets time pass; every exit meanwhile is unexpected.
+// sleep lets time pass.
 func (e *executor) sleep(s *Step) error {
 	t := time.NewTimer(s.sleep)
 	defer t.Stop()
-	select {
-	case ev := <-e.exits:
-		e.noteExit(ev)
-		return e.unexpected(ev)
-	case <-t.C:
-		return nil
-	case <-e.ctx.Done():
-		return e.interrupted(s, e.ctx.Err())
+	for {
+		select {
+		case ev := <-e.exits:
+			e.noteExit(ev)
+			if !e.expected(ev.proc, e.step+1) {
+				return e.unexpected(ev)
+			}
+		case <-t.C:
+			return nil
+		case <-e.ctx.Done():
+			return e.interrupted(s, e.ctx.Err())
+		}
 	}
 }
 

@@ -41,6 +41,9 @@ type Plan struct {
 	names    names
 	errs     []error
 	executed bool
+	vars     map[string]*Var // by name
+	defined  map[string]bool // variables set by the steps built so far
+	ports    []*Var          // variables FreePort allocates
 }
 
 // New returns an empty plan named name. The name appears in reports and in
@@ -76,6 +79,9 @@ const (
 	stepKill                   // send a signal, then wait for the end
 	stepSignal                 // send a signal
 	stepSleep                  // let time pass
+	stepReady                  // wait for readiness
+	stepRestart                // start ended programs again
+	stepExpect                 // check the output of an ended process
 )
 
 // A Step is one operation of a plan. The methods that add a step return
@@ -92,6 +98,9 @@ type Step struct {
 	sig     syscall.Signal
 	timeout time.Duration // 0: the plan's
 	sleep   time.Duration
+	pause   int           // for signal steps: 1 pauses, -1 resumes
+	ready   *readiness    // for readiness steps
+	expect  *expectation  // for output checks
 }
 
 // Timeout sets how long this step waits, instead of the plan's timeout.
@@ -108,10 +117,12 @@ func (s *Step) Timeout(d time.Duration) *Step {
 // String names the step, as in "wait server".
 func (s *Step) String() string { return s.name }
 
-// blocking reports whether the step waits for something: exits that no
-// step up to the next blocking one waits for are unexpected.
-func (s *Step) blocking() bool {
-	return s.kind == stepWait || s.kind == stepKill || s.kind == stepSleep
+// awaitsExits reports whether the step waits for processes to end. An exit
+// is expected if a step up to the next such step awaits it: so a process
+// may end while another is spawned, or during a readiness wait or a sleep,
+// as long as a wait for it comes before a wait for something else.
+func (s *Step) awaitsExits() bool {
+	return s.kind == stepWait || s.kind == stepKill
 }
 
 // awaits reports whether the step waits for p to end.
@@ -149,6 +160,7 @@ func (p *Plan) spawn(verb string, argvs [][]string) []*Proc {
 			proc.name = p.names.unique("proc")
 		} else {
 			proc.name = p.names.unique(safeName(filepath.Base(argv[0])))
+			p.checkRefs(where, verb+" "+proc.name, argv...)
 			for _, a := range argv {
 				if strings.IndexByte(a, 0) >= 0 {
 					p.errs = append(p.errs, &BuildError{Where: where, Step: verb + " " + proc.name,
@@ -378,11 +390,42 @@ func (p *Plan) validate() []error {
 		proc.path = path
 	}
 	// Walk the steps in order, as they will run: a process must still be
-	// running when a step waits for it, kills it or signals it. (It was
-	// spawned before: a process exists only once its spawn step does.)
+	// running when a step waits for it, kills it or signals it, and must
+	// have ended when it is restarted or its output checked. Each run of
+	// a process gets the output waits up to its next restart.
 	ended := map[*Proc]*Step{} // which step ended it
 	for _, s := range p.steps {
+		bad := func(format string, args ...any) {
+			errs = append(errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf(format, args...)})
+		}
 		switch s.kind {
+		case stepSpawn, stepGo:
+			for _, proc := range s.procs {
+				proc.runs = append(proc.runs, [2][]*outWait{})
+			}
+		case stepRestart:
+			for _, proc := range s.procs {
+				if ended[proc] == nil {
+					bad("%s is still running: only an ended process can be restarted", proc.name)
+				}
+				delete(ended, proc)
+				proc.runs = append(proc.runs, [2][]*outWait{})
+			}
+		case stepExpect:
+			for _, proc := range s.procs {
+				if ended[proc] == nil {
+					bad("%s is still running: wait for it before checking its output", proc.name)
+				}
+			}
+		case stepReady:
+			for _, proc := range s.procs {
+				if e := ended[proc]; e != nil {
+					bad("%s already ended: %s at %s", proc.name, e.name, e.where)
+				} else if out := s.ready.out; out != nil && len(proc.runs) > 0 {
+					run := &proc.runs[len(proc.runs)-1]
+					run[out.stream] = append(run[out.stream], out)
+				}
+			}
 		case stepWait, stepKill, stepSignal:
 			procs := s.procs
 			if s.kind != stepSignal {
@@ -396,13 +439,18 @@ func (p *Plan) validate() []error {
 					continue // reported when the step was built
 				}
 				if e := ended[proc]; e != nil {
-					errs = append(errs, &BuildError{Where: s.where, Step: s.name,
-						Err: fmt.Errorf("%s already ended: %s at %s", proc.name, e.name, e.where)})
+					bad("%s already ended: %s at %s", proc.name, e.name, e.where)
 				} else if s.kind != stepSignal {
 					ended[proc] = s
 				}
 			}
 		}
 	}
+	n := len(p.errs)
+	for _, proc := range p.procs {
+		p.checkRefs(proc.where, "spawn "+proc.name, proc.Env...)
+		p.checkRefs(proc.where, "spawn "+proc.name, proc.Dir)
+	}
+	errs = append(errs, p.errs[n:]...)
 	return errs
 }

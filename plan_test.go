@@ -206,14 +206,23 @@ func TestExitBeforeItsWaitIsExpected(t *testing.T) {
 
 func TestSleepStepSeesExits(t *testing.T) {
 	t.Parallel()
+	// An exit during a sleep is fine when a wait for it comes next, and
+	// fails the plan at once, mid-sleep, when none does.
+	proctest.Run(t, func(p *proctest.Plan) {
+		e := p.Spawn("true")
+		p.Sleep(50 * time.Millisecond)
+		p.Wait(e, 0)
+	})
 	err := execute(t, func(p *proctest.Plan) {
 		e := p.Spawn("true")
-		p.Sleep(10 * time.Second)
+		s := p.Spawn("sleep", "60")
+		p.Sleep(time.Hour)
+		p.Wait(s, 0) // comes before the wait for true: its exit is unexpected
 		p.Wait(e, 0)
 	})
 	ue := asError[*proctest.UnexpectedExitError](t, err)
-	if ue.Proc != "true" || !strings.Contains(ue.Awaiting, "sleep 10s") {
-		t.Errorf("UnexpectedExitError = %+v, want true during sleep 10s", ue)
+	if ue.Proc != "true" || !strings.Contains(ue.Awaiting, "sleep 1h") {
+		t.Errorf("UnexpectedExitError = %+v, want true during sleep 1h", ue)
 	}
 }
 
@@ -221,10 +230,12 @@ func TestKillVariants(t *testing.T) {
 	t.Parallel()
 	proctest.Run(t, func(p *proctest.Plan) {
 		g := p.Spawn("graceful")
+		p.WaitStdout(g, "^ready$") // its handler is installed
 		p.Kill(g, g.Exits(0))
 		s := p.Spawn("sleep", "60")
 		p.Kill(s, proctest.Using(syscall.SIGINT))
 		st := p.Spawn("ignore-term")
+		p.WaitStdout(st, "^ready$")
 		p.Kill(st, proctest.Using(syscall.SIGKILL))
 		s2 := p.Spawn("sleep", "60")
 		p.Kill(s2, proctest.Using(syscall.SIGUSR1), s2.Dies(syscall.SIGUSR1))
@@ -248,6 +259,7 @@ func TestKillIgnoredTimesOut(t *testing.T) {
 	var st *proctest.Proc
 	err := execute(t, func(p *proctest.Plan) {
 		st = p.Spawn("ignore-term")
+		p.WaitStdout(st, "^ready$")
 		p.Kill(st).Timeout(300 * time.Millisecond)
 	})
 	te := asError[*proctest.TimeoutError](t, err)

@@ -84,6 +84,12 @@ type Proc struct {
 
 	pid atomic.Int64
 
+	// runs holds, for each run of the process (its spawn, then each
+	// restart), the output waits on its stdout and stderr.
+	runs [][2][]*outWait
+	// streams are the watched outputs of the current run.
+	streams [2]*watchedStream
+
 	// run-time state, owned by the executor goroutine
 	handle   Process
 	running  bool

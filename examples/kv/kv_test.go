@@ -84,6 +84,7 @@ func waitVersion(t *testing.T, n *node, v int) {
 	}
 }
 
+// TestLeaderPutGet checks writes, reads and status on a leader.
 func TestLeaderPutGet(t *testing.T) {
 	_, srv := startNode(t, config{name: "l"})
 	if code, body := do(t, "PUT", srv.URL+"/kv/a%2Fb", "1"); code != 200 || !strings.Contains(body, `"version":1`) {
@@ -105,6 +106,8 @@ func TestLeaderPutGet(t *testing.T) {
 	}
 }
 
+// TestFollowerRejectsWrites checks that a follower refuses writes and is
+// not healthy before it has caught up.
 func TestFollowerRejectsWrites(t *testing.T) {
 	_, srv := startNode(t, config{name: "f", leader: "127.0.0.1:1"})
 	code, body := do(t, "PUT", srv.URL+"/kv/a", "1")
@@ -116,6 +119,8 @@ func TestFollowerRejectsWrites(t *testing.T) {
 	}
 }
 
+// TestLogLongPoll checks that a waiting GET /log returns as soon as a
+// write arrives.
 func TestLogLongPoll(t *testing.T) {
 	_, srv := startNode(t, config{name: "l"})
 	if code, body := do(t, "GET", srv.URL+"/log?from=1", ""); code != http.StatusConflict {
@@ -145,6 +150,8 @@ func TestLogLongPoll(t *testing.T) {
 	}
 }
 
+// TestReplicationAndCrashAfter replicates from an in-process leader and
+// checks that -crash-after stops the follower at exactly N entries.
 func TestReplicationAndCrashAfter(t *testing.T) {
 	_, lsrv := startNode(t, config{name: "l"})
 	for _, k := range []string{"a", "b", "c"} {
@@ -185,6 +192,8 @@ func TestReplicationAndCrashAfter(t *testing.T) {
 	}
 }
 
+// TestLogPersistenceDropsTornTail checks that a torn final record is
+// discarded on reload and that appending afterwards works.
 func TestLogPersistenceDropsTornTail(t *testing.T) {
 	dir := t.TempDir()
 	n, err := newNode(config{name: "l", dataDir: dir, stderr: io.Discard})

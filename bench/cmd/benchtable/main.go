@@ -1,0 +1,448 @@
+// Command benchtable runs the proctest benchmarks and prints a markdown
+// table of the results.
+//
+// Each variant of each workload runs in a process of its own, the program
+// started again with -one, so that its peak memory (VmHWM) is its own. The
+// runs are repeated, interleaving the variants, and the table shows the
+// medians, with each variant's ratio to the os/exec baseline and to the C
+// floor.
+//
+// Usage:
+//
+//	benchtable [-quick] [-reps N] [-only w1,w2] [-variants v1,v2] [-logdir DIR]
+//
+// -quick runs small sizes, three times each. Logs go under -logdir, by
+// default the system's temporary directory. The C floor is compiled with
+// gcc at the start; without gcc its rows say so.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/proctest/proctest/bench"
+)
+
+// outcome is what a child run prints: its measurement, or why it has none.
+type outcome struct {
+	Raw   bench.Raw `json:"raw"`
+	Skip  string    `json:"skip,omitempty"`
+	Error string    `json:"error,omitempty"`
+}
+
+func main() {
+	quick := flag.Bool("quick", false, "run small sizes, 3 times each, quickly")
+	reps := flag.Int("reps", 0, "runs of each variant (default 5, or 3 with -quick)")
+	only := flag.String("only", "", "comma-separated workloads to run (default all)")
+	variants := flag.String("variants", "", "comma-separated variants to run (default all: "+strings.Join(bench.Variants, ",")+")")
+	logDir := flag.String("logdir", "", "directory for the logs (default the system's temporary directory)")
+	one := flag.String("one", "", "internal: run this workload once, in this process")
+	variant := flag.String("variant", "", "internal: the variant for -one")
+	size := flag.String("size", "", "internal: the size for -one, as JSON")
+	floor := flag.String("floor", "", "internal: the compiled C floor for -one")
+	floorMissing := flag.String("floor-missing", "", "internal: why -floor is empty")
+	flag.Parse()
+
+	if *one != "" {
+		os.Exit(runOne(*one, *variant, *size, *logDir, *floor, *floorMissing))
+	}
+	if *reps == 0 {
+		*reps = 5
+		if *quick {
+			*reps = 3
+		}
+	}
+	h := &harness{quick: *quick, reps: *reps, logDir: *logDir, out: os.Stdout}
+	if *only != "" {
+		for _, name := range strings.Split(*only, ",") {
+			w := bench.Lookup(name)
+			if w == nil {
+				fmt.Fprintf(os.Stderr, "benchtable: no workload %q\n", name)
+				os.Exit(2)
+			}
+			h.workloads = append(h.workloads, w)
+		}
+	} else {
+		h.workloads = bench.Workloads()
+	}
+	h.variants = bench.Variants
+	if *variants != "" {
+		h.variants = strings.Split(*variants, ",")
+		for _, v := range h.variants {
+			if !slices.Contains(bench.Variants, v) {
+				fmt.Fprintf(os.Stderr, "benchtable: no variant %q\n", v)
+				os.Exit(2)
+			}
+		}
+	}
+	if err := h.run(); err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(1)
+	}
+}
+
+// runOne runs one variant of one workload and prints its outcome as JSON.
+func runOne(name, variant, sizeJSON, logDir, floor, floorMissing string) int {
+	w := bench.Lookup(name)
+	if w == nil {
+		fmt.Fprintf(os.Stderr, "no workload %q\n", name)
+		return 2
+	}
+	var s bench.Size
+	if err := json.Unmarshal([]byte(sizeJSON), &s); err != nil {
+		fmt.Fprintf(os.Stderr, "bad -size: %v\n", err)
+		return 2
+	}
+	var o outcome
+	root, err := os.MkdirTemp(logDir, "proctest-bench-run-")
+	if err == nil {
+		defer os.RemoveAll(root)
+		var e *bench.Env
+		e, err = bench.NewEnv(root, floor)
+		if err == nil {
+			if floorMissing != "" {
+				e.FloorMissing = floorMissing
+			}
+			o.Raw, err = w.Run(e, variant, s)
+		}
+	}
+	if reason, ok := bench.IsSkip(err); ok {
+		o.Skip = reason
+	} else if err != nil {
+		o.Error = err.Error()
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(o); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// harness runs the workloads and prints the table.
+type harness struct {
+	quick     bool
+	reps      int
+	logDir    string
+	workloads []*bench.Workload
+	variants  []string
+	out       io.Writer
+
+	floor, floorMissing string
+}
+
+// cell holds the runs of one variant of one workload.
+type cell struct {
+	raws  []bench.Raw
+	skip  string
+	error string
+}
+
+func (h *harness) run() error {
+	h.header()
+	work, err := os.MkdirTemp(h.logDir, "proctest-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if slices.Contains(h.variants, bench.Floor) {
+		h.floor, err = bench.CompileFloor(work)
+		if reason, ok := bench.IsSkip(err); ok {
+			h.floorMissing = reason
+		} else if err != nil {
+			return err
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	results := map[string]map[string]*cell{}
+	start := time.Now()
+	for _, w := range h.workloads {
+		size := w.Full
+		if h.quick {
+			size = w.Quick
+		}
+		results[w.Name] = map[string]*cell{}
+		for rep := 1; rep <= h.reps; rep++ {
+			for _, v := range h.variants {
+				if !w.Has(v) {
+					continue
+				}
+				c := results[w.Name][v]
+				if c == nil {
+					c = &cell{}
+					results[w.Name][v] = c
+				}
+				if c.skip != "" || c.error != "" {
+					continue
+				}
+				o := h.child(self, w, v, size)
+				switch {
+				case o.Skip != "":
+					c.skip = o.Skip
+				case o.Error != "":
+					c.error = o.Error
+				default:
+					c.raws = append(c.raws, o.Raw)
+				}
+				fmt.Fprintf(os.Stderr, "%6.1fs %-12s %-10s run %d/%d: %s\n",
+					time.Since(start).Seconds(), w.Name, v, rep, h.reps, summary(w, size, o))
+				h.settle()
+			}
+		}
+	}
+	h.table(results)
+	fmt.Fprintf(h.out, "\nTotal time %.0f s.\n", time.Since(start).Seconds())
+	return nil
+}
+
+// settle lets what a run left (proctest's guard process, its last scan
+// of /proc) end before the next run starts.
+func (h *harness) settle() {
+	if h.quick {
+		time.Sleep(20 * time.Millisecond)
+	} else {
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// child runs one variant of workload w in a process of its own.
+func (h *harness) child(self string, w *bench.Workload, v string, size bench.Size) outcome {
+	sj, _ := json.Marshal(size)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, "-one", w.Name, "-variant", v, "-size", string(sj),
+		"-floor", h.floor, "-floor-missing", h.floorMissing, "-logdir", h.logDir)
+	cmd.Env = withoutEnv(os.Environ(), bench.HelperEnv)
+	if h.logDir != "" {
+		// testscript makes its work directories in TMPDIR.
+		cmd.Env = append(withoutEnv(cmd.Env, "TMPDIR"), "TMPDIR="+h.logDir)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var o outcome
+	if err == nil {
+		err = json.Unmarshal(out, &o)
+	}
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if len(msg) > 2000 {
+			msg = "..." + msg[len(msg)-2000:]
+		}
+		return outcome{Error: fmt.Sprintf("%v: %s", err, msg)}
+	}
+	return o
+}
+
+// withoutEnv returns env without the variable key.
+func withoutEnv(env []string, key string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, key+"=") })
+}
+
+// summary describes a run's outcome in one line, for the progress log.
+func summary(w *bench.Workload, s bench.Size, o outcome) string {
+	switch {
+	case o.Skip != "":
+		return "skipped: " + o.Skip
+	case o.Error != "":
+		first, _, _ := strings.Cut(o.Error, "\n")
+		return "error: " + first
+	}
+	var parts []string
+	for _, m := range w.Metrics {
+		parts = append(parts, fmt.Sprintf("%s %s %s", m.Name, format(m.Value(o.Raw, s)), m.Unit))
+	}
+	return fmt.Sprintf("%s, peak %.1f MiB", strings.Join(parts, ", "), float64(o.Raw.PeakKiB)/1024)
+}
+
+// header prints the title, the date and the machine line.
+func (h *harness) header() {
+	mode := "full"
+	if h.quick {
+		mode = "quick"
+	}
+	fmt.Fprintf(h.out, "# proctest benchmarks (%s run, %d runs each)\n\n", mode, h.reps)
+	fmt.Fprintf(h.out, "Date: %s\n\n", time.Now().UTC().Format("2006-01-02 15:04:05 MST"))
+	fmt.Fprintf(h.out, "Machine: %s, %d cores, Linux %s, %s/%s, %s\n\n",
+		cpuModel(), runtime.NumCPU(), kernel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+// cpuModel returns the CPU's model name from /proc/cpuinfo.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// kernel returns the kernel's release.
+func kernel() string {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		return "?"
+	}
+	var b strings.Builder
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		b.WriteByte(byte(c))
+	}
+	return b.String()
+}
+
+// table prints the results.
+func (h *harness) table(results map[string]map[string]*cell) {
+	fmt.Fprintln(h.out, "| workload | variant | median | unit | × os/exec | × C floor | min – max | peak RSS (MiB) | runs |")
+	fmt.Fprintln(h.out, "|---|---|--:|---|--:|--:|--:|--:|--:|")
+	var notes []string
+	var problems []string
+	for _, w := range h.workloads {
+		size := w.Full
+		if h.quick {
+			size = w.Quick
+		}
+		for _, m := range w.Metrics {
+			medians := map[string]float64{}
+			for v, c := range results[w.Name] {
+				medians[v] = median(c.raws, func(r bench.Raw) float64 { return m.Value(r, size) })
+			}
+			for _, v := range h.variants {
+				c := results[w.Name][v]
+				if c == nil {
+					continue
+				}
+				title := bench.VariantTitle(v)
+				switch {
+				case c.skip != "":
+					fmt.Fprintf(h.out, "| %s | %s | skipped: %s | | | | | | |\n", m.Name, title, c.skip)
+					continue
+				case c.error != "":
+					fmt.Fprintf(h.out, "| %s | %s | error (see below) | | | | | | |\n", m.Name, title)
+					problems = append(problems, fmt.Sprintf("- %s, %s: %s", m.Name, title, oneLine(c.error)))
+					continue
+				}
+				vals := values(c.raws, func(r bench.Raw) float64 { return m.Value(r, size) })
+				med := medians[v]
+				peak := median(c.raws, func(r bench.Raw) float64 { return float64(r.PeakKiB) / 1024 })
+				fmt.Fprintf(h.out, "| %s | %s | %s | %s | %s | %s | %s – %s | %.1f | %d |\n",
+					m.Name, title, format(med), m.Unit,
+					ratio(med, medians[bench.OSExec]), ratio(med, medians[bench.Floor]),
+					format(slices.Min(vals)), format(slices.Max(vals)), peak, len(vals))
+				if note := w.Notes[v]; note != "" && m.Name == w.Metrics[0].Name {
+					notes = append(notes, fmt.Sprintf("- %s, %s: %s", w.Name, title, note))
+				}
+			}
+		}
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(h.out, "\nErrors:\n\n%s\n", strings.Join(problems, "\n"))
+	}
+	fmt.Fprintln(h.out, "\nWorkloads and sizes:")
+	fmt.Fprintln(h.out)
+	for _, w := range h.workloads {
+		size := w.Full
+		if h.quick {
+			size = w.Quick
+		}
+		fmt.Fprintf(h.out, "- %s: %s (%s)\n", w.Name, w.Doc, describe(size))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(h.out, "\nNotes:\n\n%s\n", strings.Join(notes, "\n"))
+	}
+	fmt.Fprintln(h.out, `
+Times run from just before the first process starts to the end of the
+run, logs removed; proctest's include building the plan. Each run is a
+process of its own, after a one-process warm-up of the same variant (which
+starts proctest's guard process). Ratios divide medians: below 1 is faster
+for times, above 1 is faster for MB/s. Peak RSS is the VmHWM of the
+process orchestrating the children (the C program itself for the floor).`)
+}
+
+// oneLine shortens an error to its first line.
+func oneLine(s string) string {
+	first, _, more := strings.Cut(s, "\n")
+	if more {
+		first += " ..."
+	}
+	return first
+}
+
+// describe formats a size.
+func describe(s bench.Size) string {
+	var parts []string
+	if s.N > 0 {
+		parts = append(parts, fmt.Sprintf("N=%d", s.N))
+	}
+	if s.Sleep > 0 {
+		parts = append(parts, fmt.Sprintf("sleep %v", s.Sleep))
+	}
+	if s.Bytes > 0 {
+		parts = append(parts, fmt.Sprintf("%d MiB", s.Bytes>>20))
+	}
+	if s.ScriptBytes > 0 && s.ScriptBytes != s.Bytes {
+		parts = append(parts, fmt.Sprintf("testscript %d MiB", s.ScriptBytes>>20))
+	}
+	if s.Window > 0 {
+		parts = append(parts, fmt.Sprintf("window %d", s.Window))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// values returns f of each run.
+func values(raws []bench.Raw, f func(bench.Raw) float64) []float64 {
+	vals := make([]float64, len(raws))
+	for i, r := range raws {
+		vals[i] = f(r)
+	}
+	return vals
+}
+
+// median returns the median of f over the runs, NaN if none.
+func median(raws []bench.Raw, f func(bench.Raw) float64) float64 {
+	return bench.Median(values(raws, f))
+}
+
+// ratio formats x/base, or "–" when there is no base.
+func ratio(x, base float64) string {
+	if math.IsNaN(x) || math.IsNaN(base) || base == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", x/base)
+}
+
+// format formats a value with about three significant digits.
+func format(x float64) string {
+	switch a := math.Abs(x); {
+	case math.IsNaN(x):
+		return "–"
+	case a >= 100:
+		return fmt.Sprintf("%.0f", x)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", x)
+	default:
+		return fmt.Sprintf("%.2f", x)
+	}
+}

@@ -1,0 +1,169 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/proctest/proctest"
+)
+
+// The proctest variants: plans built with the library's API, timed from
+// the start of building to the end of Execute, which removes the logs of
+// a plan that succeeds.
+
+// newPlan returns a plan logging under e.LogRoot, waiting at most
+// e.Timeout for each step.
+func (e *Env) newPlan(name string, opts ...proctest.Option) *proctest.Plan {
+	p := proctest.New(name, append([]proctest.Option{proctest.LogDir(e.LogRoot)}, opts...)...)
+	p.SetTimeout(e.Timeout)
+	return p
+}
+
+// execute builds a plan with build and executes it, timing both.
+func (e *Env) execute(name string, build func(p *proctest.Plan), opts ...proctest.Option) (time.Duration, error) {
+	start := time.Now()
+	p := e.newPlan(name, opts...)
+	build(p)
+	if err := p.Execute(context.Background()); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// proctestSequential spawns argv and waits for its exit 0, n times in a
+// row, in one plan.
+func (e *Env) proctestSequential(name string, n int, argv []string, opts ...proctest.Option) (time.Duration, error) {
+	return e.execute(name, func(p *proctest.Plan) {
+		for range n {
+			p.Wait(p.Spawn(argv[0], argv[1:]...), 0)
+		}
+	}, opts...)
+}
+
+// parArgs returns n copies of argv.
+func parArgs(n int, argv []string) [][]string {
+	argvs := make([][]string, n)
+	for i := range argvs {
+		argvs[i] = argv
+	}
+	return argvs
+}
+
+// proctestParallel spawns n copies of argv at once and waits for them all
+// to exit 0.
+func (e *Env) proctestParallel(name string, n int, argv []string) (time.Duration, error) {
+	return e.execute(name, func(p *proctest.Plan) {
+		procs := p.SpawnPar(parArgs(n, argv)...)
+		exits := make([]proctest.Exit, len(procs))
+		for i, proc := range procs {
+			exits[i] = proc.Exits(0)
+		}
+		p.WaitPar(exits...)
+	})
+}
+
+func proctestSerial(e *Env, s Size) (Raw, error) {
+	d, err := e.proctestSequential("serial", s.N, []string{e.True})
+	return Raw{Elapsed: d}, err
+}
+
+func proctestFanOut(e *Env, s Size) (Raw, error) {
+	d, err := e.proctestParallel("fan-out", s.N, []string{e.True})
+	return Raw{Elapsed: d}, err
+}
+
+func proctestConcurrency(e *Env, s Size) (Raw, error) {
+	d, err := e.proctestParallel("concurrency", s.N, []string{e.Sleep, seconds(s.Sleep)})
+	return Raw{Elapsed: d}, err
+}
+
+func proctestExitDetect(e *Env, s Size) (Raw, error) {
+	d, err := e.proctestSequential("exit-detect", s.N, []string{e.Sleep, "0.01"})
+	return Raw{Elapsed: d}, err
+}
+
+func proctestKill(e *Env, s Size) (Raw, error) {
+	d, err := e.execute("kill", func(p *proctest.Plan) {
+		procs := p.SpawnPar(parArgs(s.N, []string{e.Sleep, "60"})...)
+		for _, proc := range procs {
+			p.Kill(proc)
+		}
+	})
+	return Raw{Elapsed: d}, err
+}
+
+func proctestOutput(e *Env, s Size) (Raw, error) {
+	d, err := e.execute("output", func(p *proctest.Plan) {
+		g := p.Spawn(e.Self)
+		g.Env = genEnv(s.Bytes)
+		p.Wait(g, 0)
+	})
+	return Raw{Elapsed: d, Bytes: s.Bytes + int64(len(Marker)+1)}, err
+}
+
+func proctestOutputWatch(e *Env, s Size) (Raw, error) {
+	d, err := e.execute("output-watch", func(p *proctest.Plan) {
+		g := p.Spawn(e.Self)
+		g.Env = genEnv(s.Bytes)
+		p.WaitStdout(g, `^`+Marker+`$`)
+		p.Wait(g, 0)
+	})
+	return Raw{Elapsed: d, Bytes: s.Bytes + int64(len(Marker)+1)}, err
+}
+
+func proctestReadiness(e *Env, s Size) (Raw, error) {
+	dir, err := os.MkdirTemp(e.LogRoot, "stamps-")
+	if err != nil {
+		return Raw{}, err
+	}
+	defer os.RemoveAll(dir)
+	seen := make([]time.Time, s.N)
+	stamps := make([]string, s.N)
+	d, err := e.execute("readiness", func(p *proctest.Plan) {
+		for i := range s.N {
+			stamps[i] = filepath.Join(dir, fmt.Sprintf("r%d", i))
+			r := p.Spawn(e.Self, stamps[i])
+			r.Env = readyEnv()
+			p.WaitStdout(r, `^ready [0-9]+$`)
+			mark := p.Go("mark", func(ctx context.Context) error {
+				seen[i] = time.Now()
+				return nil
+			})
+			p.Wait(mark, 0)
+			p.Kill(r)
+		}
+	})
+	if err != nil {
+		return Raw{}, err
+	}
+	lat := make([]time.Duration, s.N)
+	for i := range lat {
+		printed, err := readStamp(stamps[i])
+		if err != nil {
+			return Raw{}, err
+		}
+		lat[i] = seen[i].Sub(printed)
+	}
+	return Raw{Elapsed: d, Latencies: lat}, nil
+}
+
+func proctestScale(e *Env, s Size) (Raw, error) {
+	w := newWindows(s)
+	exits := -1
+	onEvent := proctest.OnEvent(func(ev proctest.Event) {
+		switch ev.Kind {
+		case proctest.EventStep:
+			if ev.Step == 1 {
+				w.done(-1)
+			}
+		case proctest.EventExit:
+			exits++
+			w.done(exits)
+		}
+	})
+	d, err := e.proctestSequential("scale", s.N, []string{e.True}, onEvent)
+	return w.raw(d), err
+}

@@ -1,0 +1,189 @@
+package proctest
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// expectation is what an output check expects of an ended process.
+type expectation struct {
+	stream int
+	re     *regexp.Regexp // the output must match, or
+	golden string         // the output must equal this file
+}
+
+// An OutputError reports output that is not what a check expected.
+type OutputError struct {
+	// Proc names the process, Stream is "stdout" or "stderr".
+	Proc, Stream string
+	// Step and Where name the step.
+	Step, Where string
+	// Want says what was expected: a pattern, or a golden file.
+	Want string
+	// Diff shows how the output differs from the golden file, or is
+	// empty for a pattern.
+	Diff string
+}
+
+func (e *OutputError) Error() string {
+	if e.Diff != "" {
+		return fmt.Sprintf("%s%s of %s differs from %s (- want, + got):\n%s", prefix(e.Where, e.Step), e.Stream, e.Proc, e.Want, e.Diff)
+	}
+	return fmt.Sprintf("%s%s of %s does not match %s", prefix(e.Where, e.Step), e.Stream, e.Proc, e.Want)
+}
+
+// ExpectStdout adds a step that checks that the stdout of proc, which must
+// have ended, matches the regular expression pattern somewhere. Use (?m)
+// for ^ and $ to match at line ends, and regexp.QuoteMeta for plain text.
+func (p *Plan) ExpectStdout(proc *Proc, pattern string) *Step {
+	return p.expectOutput(proc, streamStdout, pattern, "")
+}
+
+// ExpectStderr is like [Plan.ExpectStdout], for stderr.
+func (p *Plan) ExpectStderr(proc *Proc, pattern string) *Step {
+	return p.expectOutput(proc, streamStderr, pattern, "")
+}
+
+// ExpectStdoutFile adds a step that checks that the stdout of proc, which
+// must have ended, equals the golden file path. With the environment
+// variable PROCTEST_UPDATE=1, or a test flag -update set, it writes the
+// output into the file instead.
+func (p *Plan) ExpectStdoutFile(proc *Proc, path string) *Step {
+	return p.expectOutput(proc, streamStdout, "", path)
+}
+
+// ExpectStderrFile is like [Plan.ExpectStdoutFile], for stderr.
+func (p *Plan) ExpectStderrFile(proc *Proc, path string) *Step {
+	return p.expectOutput(proc, streamStderr, "", path)
+}
+
+func (p *Plan) expectOutput(proc *Proc, stream int, pattern, golden string) *Step {
+	s := &Step{plan: p, kind: stepExpect, where: callerWhere(), name: "expect-" + streamNames[stream]}
+	s.expect = &expectation{stream: stream, golden: golden}
+	if proc != nil {
+		s.name += " " + proc.name
+	}
+	if p.checkProc(s, proc) {
+		s.procs = []*Proc{proc}
+	}
+	if golden == "" {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf("bad pattern: %v", err)})
+		}
+		s.expect.re = re
+	}
+	p.steps = append(p.steps, s)
+	return s
+}
+
+// updateGolden reports whether golden files are to be rewritten.
+func updateGolden() bool {
+	if os.Getenv("PROCTEST_UPDATE") == "1" {
+		return true
+	}
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// check checks the output of proc in the log directory dir.
+func (x *expectation) check(s *Step, proc *Proc, dir string) error {
+	stream := streamNames[x.stream]
+	got, err := os.ReadFile(filepath.Join(dir, proc.name+"."+stream))
+	if err != nil {
+		return fmt.Errorf("%s%w", prefix(s.where, s.name), err)
+	}
+	if x.re != nil {
+		if !x.re.Match(got) {
+			return &OutputError{Proc: proc.name, Stream: stream, Step: s.name, Where: s.where, Want: fmt.Sprintf("%q", x.re)}
+		}
+		return nil
+	}
+	if updateGolden() {
+		if err := os.WriteFile(x.golden, got, 0o644); err != nil {
+			return fmt.Errorf("%supdate golden file: %w", prefix(s.where, s.name), err)
+		}
+		return nil
+	}
+	want, err := os.ReadFile(x.golden)
+	if err != nil {
+		return fmt.Errorf("%sgolden file: %w (PROCTEST_UPDATE=1 writes it)", prefix(s.where, s.name), err)
+	}
+	if string(want) != string(got) {
+		return &OutputError{Proc: proc.name, Stream: stream, Step: s.name, Where: s.where, Want: x.golden,
+			Diff: lineDiff(string(want), string(got))}
+	}
+	return nil
+}
+
+// lineDiff returns a line diff of want and got: lines only in want start
+// with "-", only in got with "+", common ones with " ". Long inputs show
+// only the region between the first and last differing lines.
+func lineDiff(want, got string) string {
+	a := strings.SplitAfter(want, "\n")
+	b := strings.SplitAfter(got, "\n")
+	// Trim the common head and tail, then diff the middle by longest
+	// common subsequence (bounded, so a huge output stays cheap).
+	head := 0
+	for head < len(a) && head < len(b) && a[head] == b[head] {
+		head++
+	}
+	ta, tb := len(a), len(b)
+	for ta > head && tb > head && a[ta-1] == b[tb-1] {
+		ta--
+		tb--
+	}
+	a, b = a[head:ta], b[head:tb]
+	var out strings.Builder
+	if len(a)*len(b) > 1<<20 {
+		for _, l := range a {
+			out.WriteString("-" + ensureNL(l))
+		}
+		for _, l := range b {
+			out.WriteString("+" + ensureNL(l))
+		}
+		return out.String()
+	}
+	// lcs[i][j] is the length of the LCS of a[i:] and b[j:].
+	lcs := make([][]int, len(a)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && j < len(b) && a[i] == b[j]:
+			out.WriteString(" " + ensureNL(a[i]))
+			i++
+			j++
+		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
+			out.WriteString("+" + ensureNL(b[j]))
+			j++
+		default:
+			out.WriteString("-" + ensureNL(a[i]))
+			i++
+		}
+	}
+	return out.String()
+}
+
+// ensureNL ends l with a newline, marking a missing one.
+func ensureNL(l string) string {
+	if strings.HasSuffix(l, "\n") {
+		return l
+	}
+	return l + "\n\\ no newline at end\n"
+}

@@ -1,0 +1,155 @@
+package proctest
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// A Var is a value that becomes known while the plan runs: a port the plan
+// allocated ([Plan.FreePort]) or a submatch an output wait captured (a
+// named group of its pattern). Since the plan is built before it runs,
+// later steps refer to it by name: in a process's arguments, Env and Dir,
+// and in readiness addresses, "{{name}}" is replaced by its value when the
+// step runs. [Var.String] returns that reference.
+//
+// A reference to a variable that no earlier step sets is an error found
+// before the plan runs. Text in double braces that is not a plain name,
+// such as "{{.ID}}", is left as it is.
+type Var struct {
+	name string
+
+	mu    sync.Mutex
+	value string
+	set   bool
+}
+
+// Name returns the variable's name.
+func (v *Var) Name() string { return v.name }
+
+// String returns the reference "{{name}}", to put in arguments.
+func (v *Var) String() string { return "{{" + v.name + "}}" }
+
+// Value returns the variable's value, or "" before the plan set it. Go
+// steps can read it while the plan runs.
+func (v *Var) Value() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.value
+}
+
+func (v *Var) setValue(s string) {
+	v.mu.Lock()
+	v.value, v.set = s, true
+	v.mu.Unlock()
+}
+
+// varRef matches a reference to a variable.
+var varRef = regexp.MustCompile(`\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}`)
+
+// Var returns the plan's variable name, declaring it if needed. Declaring
+// a name does not set it: a step must, before the variable is used.
+func (p *Plan) Var(name string) *Var {
+	if v, ok := p.vars[name]; ok {
+		return v
+	}
+	if p.vars == nil {
+		p.vars = map[string]*Var{}
+	}
+	v := &Var{name: name}
+	p.vars[name] = v
+	return v
+}
+
+// FreePort returns a variable holding a TCP port that is free on the
+// loopback interface when the plan starts, for a process to listen on.
+// (Another program could take it in between; on a test machine that is
+// rare.)
+func (p *Plan) FreePort(name string) *Var {
+	v := p.Var(name)
+	if p.defined[name] {
+		p.misuse("free-port "+name, "variable %s is already set by an earlier step", name)
+	}
+	p.define(name)
+	p.ports = append(p.ports, v)
+	return v
+}
+
+// define records that the steps built from now on may use variable name.
+func (p *Plan) define(name string) {
+	if p.defined == nil {
+		p.defined = map[string]bool{}
+	}
+	p.defined[name] = true
+}
+
+// checkRefs records an error for each reference in ss to a variable that
+// no earlier step sets.
+func (p *Plan) checkRefs(where, step string, ss ...string) {
+	for _, s := range ss {
+		if !strings.Contains(s, "{{") {
+			continue
+		}
+		for _, m := range varRef.FindAllStringSubmatch(s, -1) {
+			if !p.defined[m[1]] {
+				p.errs = append(p.errs, &BuildError{Where: where, Step: step,
+					Err: fmt.Errorf("%s: no earlier step sets variable %s", m[0], m[1])})
+			}
+		}
+	}
+}
+
+// expand replaces the references in s by the variables' values.
+func (p *Plan) expand(s string) string {
+	if !strings.Contains(s, "{{") {
+		return s
+	}
+	return varRef.ReplaceAllStringFunc(s, func(ref string) string {
+		if v, ok := p.vars[ref[2:len(ref)-2]]; ok {
+			return v.Value()
+		}
+		return ref
+	})
+}
+
+// expandAll returns ss with references expanded, or ss itself if it has
+// none.
+func (p *Plan) expandAll(ss []string) []string {
+	var out []string
+	for i, s := range ss {
+		if x := p.expand(s); x != s && out == nil {
+			out = append([]string(nil), ss...)
+			out[i] = x
+		} else if out != nil {
+			out[i] = x
+		}
+	}
+	if out == nil {
+		return ss
+	}
+	return out
+}
+
+// allocatePorts gives each FreePort variable a port free now.
+func (p *Plan) allocatePorts() error {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for _, v := range p.ports {
+		// Keep each listener open until all are taken, so that two
+		// variables never get the same port.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("proctest: free-port %s: %w", v.name, err)
+		}
+		ls = append(ls, l)
+		v.setValue(strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+	}
+	return nil
+}
