@@ -73,15 +73,15 @@ func (p *Plan) SetTimeout(d time.Duration) {
 type stepKind int
 
 const (
-	stepSpawn  stepKind = iota // start programs
-	stepGo                     // start a Go function
-	stepWait                   // wait for ends
-	stepKill                   // send a signal, then wait for the end
-	stepSignal                 // send a signal
-	stepSleep                  // let time pass
-	stepReady                  // wait for readiness
-	stepRestart                // start ended programs again
-	stepExpect                 // check the output of an ended process
+	stepSpawn   stepKind = iota // start programs
+	stepGo                      // start a Go function
+	stepWait                    // wait for ends
+	stepKill                    // send a signal, then wait for the end
+	stepSignal                  // send a signal
+	stepSleep                   // let time pass
+	stepReady                   // wait for readiness
+	stepRestart                 // start ended programs again
+	stepExpect                  // check the output of an ended process
 )
 
 // A Step is one operation of a plan. The methods that add a step return
@@ -98,9 +98,9 @@ type Step struct {
 	sig     syscall.Signal
 	timeout time.Duration // 0: the plan's
 	sleep   time.Duration
-	pause   int           // for signal steps: 1 pauses, -1 resumes
-	ready   *readiness    // for readiness steps
-	expect  *expectation  // for output checks
+	pause   int          // for signal steps: 1 pauses, -1 resumes
+	ready   *readiness   // for readiness steps
+	expect  *expectation // for output checks
 }
 
 // Timeout sets how long this step waits, instead of the plan's timeout.
