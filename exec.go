@@ -123,8 +123,8 @@ func (e *executor) emit(ev Event) {
 	ev.Elapsed = ev.Time.Sub(e.start)
 	ev.Plan = e.plan.name
 	e.events = append(e.events, ev)
-	if e.cfg.onEvent != nil {
-		e.cfg.onEvent(ev)
+	for _, fn := range e.cfg.onEvent {
+		fn(ev)
 	}
 }
 

@@ -120,14 +120,15 @@ func (x *expectation) check(s *Step, proc *Proc, dir string) error {
 	return nil
 }
 
+// diffContext is how many unchanged lines a diff shows around a change.
+const diffContext = 3
+
 // lineDiff returns a line diff of want and got: lines only in want start
-// with "-", only in got with "+", common ones with " ". Long inputs show
-// only the region between the first and last differing lines.
+// with "-", only in got with "+", unchanged ones with " ". Only the region
+// from the first to the last change is shown, with a little context.
 func lineDiff(want, got string) string {
 	a := strings.SplitAfter(want, "\n")
 	b := strings.SplitAfter(got, "\n")
-	// Trim the common head and tail, then diff the middle by longest
-	// common subsequence (bounded, so a huge output stays cheap).
 	head := 0
 	for head < len(a) && head < len(b) && a[head] == b[head] {
 		head++
@@ -137,16 +138,28 @@ func lineDiff(want, got string) string {
 		ta--
 		tb--
 	}
-	a, b = a[head:ta], b[head:tb]
 	var out strings.Builder
+	write := func(mark string, lines []string) {
+		for _, l := range lines {
+			if l != "" {
+				out.WriteString(mark + ensureNL(l))
+			}
+		}
+	}
+	write(" ", a[max(head-diffContext, 0):head])
+	diffMiddle(&out, a[head:ta], b[head:tb], write)
+	write(" ", a[ta:min(ta+diffContext, len(a))])
+	return out.String()
+}
+
+// diffMiddle writes the changes from a to b, aligned on their longest
+// common subsequence; past a size where that costs too much, all of a as
+// removed and all of b as added.
+func diffMiddle(out *strings.Builder, a, b []string, write func(string, []string)) {
 	if len(a)*len(b) > 1<<20 {
-		for _, l := range a {
-			out.WriteString("-" + ensureNL(l))
-		}
-		for _, l := range b {
-			out.WriteString("+" + ensureNL(l))
-		}
-		return out.String()
+		write("-", a)
+		write("+", b)
+		return
 	}
 	// lcs[i][j] is the length of the LCS of a[i:] and b[j:].
 	lcs := make([][]int, len(a)+1)
@@ -166,18 +179,17 @@ func lineDiff(want, got string) string {
 	for i < len(a) || j < len(b) {
 		switch {
 		case i < len(a) && j < len(b) && a[i] == b[j]:
-			out.WriteString(" " + ensureNL(a[i]))
+			write(" ", a[i:i+1])
 			i++
 			j++
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			out.WriteString("+" + ensureNL(b[j]))
-			j++
+		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
+			write("-", a[i:i+1])
+			i++
 		default:
-			out.WriteString("-" + ensureNL(a[i]))
-			i++
+			write("+", b[j:j+1])
+			j++
 		}
 	}
-	return out.String()
 }
 
 // ensureNL ends l with a newline, marking a missing one.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -72,27 +75,50 @@ var helpers = map[string]func(args []string){
 		os.Exit(code)
 	},
 	// run-plan runs a plan that starts "sleep 60", a setsid'd daemon
-	// and a process ignoring SIGTERM, prints "pids P1 P2 ..." once they
+	// and a process ignoring SIGTERM, prints "pids P1 P2 P3" once they
 	// run, and blocks; its parent test then kills it.
 	"run-plan": func(args []string) {
 		p := proctest.New("run-plan", proctest.AllowDaemons())
 		sleeper := p.Spawn("sleep", "60")
 		stubborn := p.Spawn("ignore-term")
+		p.WaitStdout(stubborn, "^ready$")
 		d := p.Spawn("daemon")
+		p.WaitStdout(d, `^(?P<daemon>\d+)$`)
 		p.Wait(d, 0)
 		p.Go("report", func(ctx context.Context) error {
-			daemonPid := ""
-			for daemonPid == "" {
-				b, _ := os.ReadFile(filepath.Join(os.Getenv("LOGDIR"), "daemon.stdout"))
-				daemonPid = strings.TrimSpace(string(b))
-				time.Sleep(time.Millisecond)
-			}
-			fmt.Printf("pids %d %d %s\n", sleeper.Pid(), stubborn.Pid(), daemonPid)
+			fmt.Printf("pids %d %d %s\n", sleeper.Pid(), stubborn.Pid(), p.Var("daemon").Value())
 			<-ctx.Done()
 			return nil
 		})
 		p.Sleep(time.Hour)
 		p.Execute(context.Background())
+		os.Exit(0)
+	},
+	// listen serves HTTP on args[0] (host:port), answering 200 "ok" on
+	// /healthz, prints "listening on ADDR", and exits 0 on SIGTERM.
+	"listen": func(args []string) {
+		l, err := net.Listen("tcp", args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGTERM)
+		go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintln(w, "ok", r.URL.Path)
+		}))
+		fmt.Println("listening on", l.Addr())
+		<-c
+		os.Exit(0)
+	},
+	// get prints the body of a GET of args[0].
+	"get": func(args []string) {
+		resp, err := http.Get(args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		io.Copy(os.Stdout, resp.Body)
 		os.Exit(0)
 	},
 }

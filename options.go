@@ -17,7 +17,7 @@ type config struct {
 	stopGrace    time.Duration
 	allowDaemons bool
 	starter      Starter
-	onEvent      func(Event)
+	onEvent      []func(Event)
 }
 
 // defaultConfig returns the settings before options: the environment
@@ -71,7 +71,8 @@ func WithStarter(s Starter) Option {
 }
 
 // OnEvent calls fn with each event of the plan as it happens, from the
-// goroutine running the plan. fn must not block for long.
+// goroutine running the plan. fn must not block for long. Several OnEvent
+// options call each function in turn.
 func OnEvent(fn func(Event)) Option {
-	return optionFunc(func(c *config) { c.onEvent = fn })
+	return optionFunc(func(c *config) { c.onEvent = append(c.onEvent, fn) })
 }

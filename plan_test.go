@@ -214,15 +214,15 @@ func TestSleepStepSeesExits(t *testing.T) {
 		p.Wait(e, 0)
 	})
 	err := execute(t, func(p *proctest.Plan) {
-		e := p.Spawn("true")
+		e := p.Spawn("exit-after", "30", "0")
 		s := p.Spawn("sleep", "60")
 		p.Sleep(time.Hour)
 		p.Wait(s, 0) // comes before the wait for true: its exit is unexpected
 		p.Wait(e, 0)
 	})
 	ue := asError[*proctest.UnexpectedExitError](t, err)
-	if ue.Proc != "true" || !strings.Contains(ue.Awaiting, "sleep 1h") {
-		t.Errorf("UnexpectedExitError = %+v, want true during sleep 1h", ue)
+	if ue.Proc != "exit-after" || !strings.Contains(ue.Awaiting, "sleep 1h") {
+		t.Errorf("UnexpectedExitError = %+v, want exit-after during sleep 1h", ue)
 	}
 }
 

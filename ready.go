@@ -346,6 +346,7 @@ func (e *executor) ready(s *Step) error {
 		proc = s.procs[0]
 	}
 	r := s.ready
+	what := e.plan.expand(r.what)
 	t, d, atDeadline := e.timer(s)
 	defer t.Stop()
 
@@ -367,7 +368,7 @@ func (e *executor) ready(s *Step) error {
 	}
 	if proc != nil && !proc.running {
 		return &UnexpectedExitError{Proc: proc.name, Pid: proc.Pid(), Status: proc.status, At: proc.endedAt,
-			Awaiting: e.stepLabel() + ": " + r.what}
+			Awaiting: e.stepLabel() + ": " + what}
 	}
 	for {
 		select {
@@ -384,16 +385,23 @@ func (e *executor) ready(s *Step) error {
 			if ev.proc == proc {
 				// The line may still be on its way through the pipe.
 				proc.waitStreams()
-				if r.out == nil || !r.out.met() {
-					return &UnexpectedExitError{Proc: proc.name, Pid: proc.Pid(), Status: ev.status, At: ev.at,
-						Awaiting: e.stepLabel() + ": " + r.what + ", which it never was"}
+				if r.out != nil && r.out.met() || r.check != nil && r.check(e.ctx) == nil {
+					if err := e.isReady(s, proc); err != nil {
+						return err
+					}
+					if !e.expected(ev.proc, e.step+1) {
+						return e.unexpected(ev)
+					}
+					return nil
 				}
+				return &UnexpectedExitError{Proc: proc.name, Pid: proc.Pid(), Status: ev.status, At: ev.at,
+					Awaiting: e.stepLabel() + ": " + what + ", which it never was"}
 			}
 			if !e.expected(ev.proc, e.step+1) {
 				return e.unexpected(ev)
 			}
 		case <-t.C:
-			te := &TimeoutError{Step: s.name, Where: s.where, Awaited: r.what, Timeout: d, Deadline: atDeadline}
+			te := &TimeoutError{Step: s.name, Where: s.where, Awaited: what, Timeout: d, Deadline: atDeadline}
 			if proc != nil {
 				te.Proc, te.Pid = proc.name, proc.Pid()
 				proc.killedBy = "SIGKILL after the timeout"
@@ -411,7 +419,7 @@ func (e *executor) ready(s *Step) error {
 // isReady records that the readiness of step s is met: the variables its
 // pattern captured, and the event.
 func (e *executor) isReady(s *Step, proc *Proc) error {
-	ev := Event{Kind: EventReady, Step: e.step + 1, StepName: s.name, Detail: s.ready.what}
+	ev := Event{Kind: EventReady, Step: e.step + 1, StepName: s.name, Detail: e.plan.expand(s.ready.what)}
 	if proc != nil {
 		ev.Proc, ev.Pid = proc.name, proc.Pid()
 	}
