@@ -123,7 +123,30 @@ var helpers = map[string]func(args []string){
 	},
 }
 
+// crashServer is a helper program: an HTTP server on args[0] that answers
+// args[1] requests, then exits with code 3.
+var crashServer = proctest.Helper("crash-server", func(args []string) int {
+	n, _ := strconv.Atoi(args[1])
+	l, err := net.Listen("tcp", args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	served := make(chan bool)
+	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+		served <- true
+	}))
+	fmt.Println("ready")
+	for i := 0; i < n; i++ {
+		<-served
+	}
+	fmt.Fprintf(os.Stderr, "crashing after %d requests\n", n)
+	return 3
+})
+
 func TestMain(m *testing.M) {
+	proctest.RunHelpers()
 	if h, ok := helpers[filepath.Base(os.Args[0])]; ok {
 		h(os.Args[1:])
 		os.Exit(0)

@@ -376,6 +376,14 @@ func (p *Plan) validate() []error {
 		if proc.isGo() || len(proc.args) == 0 || proc.args[0] == "" {
 			continue
 		}
+		if proc.helper {
+			path, err := helperPath()
+			if err != nil {
+				errs = append(errs, &CommandNotFoundError{Command: proc.args[0], Where: proc.where, Err: err})
+			}
+			proc.path = path
+			continue
+		}
 		cmd := proc.args[0]
 		path, ok := paths[cmd]
 		if !ok {

@@ -80,6 +80,8 @@ type Proc struct {
 	args  []string // as given: args[0] is the command
 	path  string   // resolved at validation
 	fn    func(ctx context.Context) error
+	// helper is set for a Go helper program: the running binary.
+	helper bool
 	where string // where the test created it
 
 	pid atomic.Int64
