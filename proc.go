@@ -75,14 +75,14 @@ type Proc struct {
 	// not change Stdout, Stderr or Process-group settings.
 	Setup func(*exec.Cmd)
 
-	plan  *Plan
-	name  string
-	args  []string // as given: args[0] is the command
-	path  string   // resolved at validation
-	fn    func(ctx context.Context) error
+	plan *Plan
+	name string
+	args []string // as given: args[0] is the command
+	path string   // resolved at validation
+	fn   func(ctx context.Context) error
 	// helper is set for a Go helper program: the running binary.
 	helper bool
-	where string // where the test created it
+	where  string // where the test created it
 
 	pid atomic.Int64
 
@@ -103,10 +103,9 @@ type Proc struct {
 	starts   int
 
 	// Go steps only
-	cancel  context.CancelFunc
-	goMu    sync.Mutex
-	goKill  syscall.Signal // set when Kill cancelled the context
-	goFiles [2]io.Closer
+	cancel context.CancelFunc
+	goMu   sync.Mutex
+	goKill syscall.Signal // set when Kill cancelled the context
 }
 
 // Name returns the process's name in the plan: the command's base name,
