@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -114,7 +116,31 @@ func (e *executor) run() error {
 		}
 		return nil
 	}
-	return newPlanError(e.plan, errs, e.dir, e.events, e.plan.procs)
+	pe := newPlanError(e.plan, errs, e.dir, e.events, e.plan.procs)
+	if err := e.writeTimeline(); err == nil {
+		pe.report += "\ntimeline page: " + filepath.Join(e.dir, "timeline.html")
+	}
+	return pe
+}
+
+// writeTimeline writes the timeline page of a failed plan into its log
+// directory.
+func (e *executor) writeTimeline() error {
+	f, err := os.OpenFile(filepath.Join(e.dir, "timeline.html"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	cmds := map[string]string{}
+	for _, p := range e.plan.procs {
+		if !p.isGo() {
+			cmds[p.name] = strings.Join(p.args, " ")
+		}
+	}
+	err = WriteTimeline(f, Timeline{Plan: e.plan.name, Events: e.events, Failed: true, LogDir: e.dir, LinkBase: ".", Commands: cmds})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // emit records ev in the timeline and passes it to the OnEvent function.
@@ -224,6 +250,19 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	dir := p.Dir
 	if dir == "" {
 		dir = e.plan.Dir
+	}
+	if p.path == "" {
+		// Not there when the plan was checked: look again now.
+		path, err := e.cfg.starter.LookPath(p.args[0])
+		if err != nil {
+			closeAll(logs[:])
+			closeAll(readers[:])
+			closeAll(child[:])
+			p.running = false
+			return &StartError{Proc: p.name, Step: s.name, Where: s.where,
+				Err: &CommandNotFoundError{Command: p.args[0], Where: p.where, Err: err}}
+		}
+		p.path = path
 	}
 	env := append(e.env[:len(e.env):len(e.env)], e.plan.expandAll(p.Env)...)
 	env = append(env, planEnv+"="+e.cookie, procEnv+"="+p.name)

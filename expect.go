@@ -37,8 +37,9 @@ func (e *OutputError) Error() string {
 }
 
 // ExpectStdout adds a step that checks that the stdout of proc, which must
-// have ended, matches the regular expression pattern somewhere. Use (?m)
-// for ^ and $ to match at line ends, and regexp.QuoteMeta for plain text.
+// have ended, matches the regular expression pattern somewhere. As in
+// testscript, the pattern is in multi-line mode: ^ and $ match at the start
+// and end of each line. Use regexp.QuoteMeta for plain text.
 func (p *Plan) ExpectStdout(proc *Proc, pattern string) *Step {
 	return p.expectOutput(proc, streamStdout, pattern, "")
 }
@@ -62,7 +63,7 @@ func (p *Plan) ExpectStderrFile(proc *Proc, path string) *Step {
 }
 
 func (p *Plan) expectOutput(proc *Proc, stream int, pattern, golden string) *Step {
-	s := &Step{plan: p, kind: stepExpect, where: callerWhere(), name: "expect-" + streamNames[stream]}
+	s := &Step{plan: p, kind: stepExpect, where: p.caller(), name: "expect-" + streamNames[stream]}
 	s.expect = &expectation{stream: stream, golden: golden}
 	if proc != nil {
 		s.name += " " + proc.name
@@ -71,7 +72,7 @@ func (p *Plan) expectOutput(proc *Proc, stream int, pattern, golden string) *Ste
 		s.procs = []*Proc{proc}
 	}
 	if golden == "" {
-		re, err := regexp.Compile(pattern)
+		re, err := regexp.Compile("(?m)" + pattern)
 		if err != nil {
 			p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf("bad pattern: %v", err)})
 		}
@@ -99,7 +100,7 @@ func (x *expectation) check(s *Step, proc *Proc, dir string) error {
 	}
 	if x.re != nil {
 		if !x.re.Match(got) {
-			return &OutputError{Proc: proc.name, Stream: stream, Step: s.name, Where: s.where, Want: fmt.Sprintf("%q", x.re)}
+			return &OutputError{Proc: proc.name, Stream: stream, Step: s.name, Where: s.where, Want: fmt.Sprintf("%q", strings.TrimPrefix(x.re.String(), "(?m)"))}
 		}
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -44,6 +45,7 @@ type Plan struct {
 	vars     map[string]*Var // by name
 	defined  map[string]bool // variables set by the steps built so far
 	ports    []*Var          // variables FreePort allocates
+	at       string          // while a script is read: its file:line
 }
 
 // New returns an empty plan named name. The name appears in reports and in
@@ -106,7 +108,7 @@ type Step struct {
 // Timeout sets how long this step waits, instead of the plan's timeout.
 func (s *Step) Timeout(d time.Duration) *Step {
 	if d <= 0 {
-		s.plan.errs = append(s.plan.errs, &BuildError{Where: callerWhere(), Step: s.name,
+		s.plan.errs = append(s.plan.errs, &BuildError{Where: s.plan.caller(), Step: s.name,
 			Err: fmt.Errorf("timeout must be positive, got %v", d)})
 		return s
 	}
@@ -143,6 +145,26 @@ func (p *Plan) Spawn(command string, args ...string) *Proc {
 	return p.spawn("spawn", [][]string{append([]string{command}, args...)})[0]
 }
 
+// SpawnNamed is like [Plan.Spawn], naming the process name instead of
+// after the command. The name must be unused in the plan.
+func (p *Plan) SpawnNamed(name, command string, args ...string) *Proc {
+	proc := p.spawn("spawn", [][]string{append([]string{command}, args...)})[0]
+	s := p.steps[len(p.steps)-1]
+	safe := safeName(name)
+	switch {
+	case safe != name:
+		p.misuse(s.name, "name %q is not a plain file name (letters, digits, '.', '_', '+', '-')", name)
+	case p.names.used[name]:
+		p.misuse(s.name, "name %q is already used in the plan", name)
+	default:
+		delete(p.names.used, proc.name)
+		p.names.used[name] = true
+		proc.name = name
+		s.name = "spawn " + name
+	}
+	return proc
+}
+
 // SpawnPar adds a step that starts several programs at once, each given
 // as its command and arguments, and returns them in order.
 func (p *Plan) SpawnPar(argvs ...[]string) []*Proc {
@@ -150,7 +172,7 @@ func (p *Plan) SpawnPar(argvs ...[]string) []*Proc {
 }
 
 func (p *Plan) spawn(verb string, argvs [][]string) []*Proc {
-	where := callerWhere()
+	where := p.caller()
 	s := &Step{plan: p, kind: stepSpawn, where: where}
 	var names []string
 	for _, argv := range argvs {
@@ -188,7 +210,7 @@ func (p *Plan) spawn(verb string, argvs [][]string) []*Proc {
 // cancels ctx and counts as death by the signal; fn must then return
 // soon. [Stdout] and [Stderr] give fn writers to its log files.
 func (p *Plan) Go(name string, fn func(ctx context.Context) error) *Proc {
-	where := callerWhere()
+	where := p.caller()
 	proc := &Proc{plan: p, where: where, fn: fn, name: p.names.unique(safeName(name))}
 	if fn == nil {
 		p.errs = append(p.errs, &BuildError{Where: where, Step: "go " + proc.name, Err: errors.New("nil function")})
@@ -200,14 +222,14 @@ func (p *Plan) Go(name string, fn func(ctx context.Context) error) *Proc {
 
 // Wait adds a step that waits for proc to exit with code.
 func (p *Plan) Wait(proc *Proc, code int) *Step {
-	return p.addWait("wait", callerWhere(), []Exit{{proc: proc, want: Status{Code: code}}})
+	return p.addWait("wait", p.caller(), []Exit{{proc: proc, want: Status{Code: code}}})
 }
 
 // WaitPar adds a step that waits for several processes at once, each to
 // end as given, as in p.WaitPar(a.Exits(0), b.Exits(1)). One timeout
 // covers them all.
 func (p *Plan) WaitPar(exits ...Exit) *Step {
-	return p.addWait("wait-par", callerWhere(), exits)
+	return p.addWait("wait-par", p.caller(), exits)
 }
 
 func (p *Plan) addWait(verb, where string, exits []Exit) *Step {
@@ -269,7 +291,7 @@ func Using(sig syscall.Signal) KillArg { return signalArg(sig) }
 // proc.Exits(0) for a graceful shutdown, sets what is expected. For a Go
 // step, Kill cancels its context.
 func (p *Plan) Kill(proc *Proc, args ...KillArg) *Step {
-	where := callerWhere()
+	where := p.caller()
 	s := &Step{plan: p, kind: stepKill, where: where, sig: syscall.SIGTERM}
 	if proc != nil {
 		s.name = "kill " + proc.name
@@ -305,7 +327,7 @@ func (p *Plan) Kill(proc *Proc, args ...KillArg) *Step {
 // Signal adds a step that sends sig to proc and its process group, without
 // waiting. The process must be running; a Go step cannot be signalled.
 func (p *Plan) Signal(proc *Proc, sig syscall.Signal) *Step {
-	s := &Step{plan: p, kind: stepSignal, where: callerWhere(), sig: sig, name: "signal"}
+	s := &Step{plan: p, kind: stepSignal, where: p.caller(), sig: sig, name: "signal"}
 	if proc != nil {
 		s.name = fmt.Sprintf("signal %s %s", proc.name, signalName(sig))
 	}
@@ -332,7 +354,7 @@ func (p *Plan) checkSignal(s *Step, sig syscall.Signal) {
 // Prefer a readiness wait: a sleep is either too long or, on a loaded
 // machine, too short.
 func (p *Plan) Sleep(d time.Duration) *Step {
-	s := &Step{plan: p, kind: stepSleep, where: callerWhere(), sleep: d, name: fmt.Sprintf("sleep %v", d)}
+	s := &Step{plan: p, kind: stepSleep, where: p.caller(), sleep: d, name: fmt.Sprintf("sleep %v", d)}
 	if d < 0 {
 		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: errors.New("negative duration")})
 	}
@@ -342,7 +364,16 @@ func (p *Plan) Sleep(d time.Duration) *Step {
 
 // misuse records a build error at the caller's line.
 func (p *Plan) misuse(step, format string, args ...any) {
-	p.errs = append(p.errs, &BuildError{Where: callerWhere(), Step: step, Err: fmt.Errorf(format, args...)})
+	p.errs = append(p.errs, &BuildError{Where: p.caller(), Step: step, Err: fmt.Errorf(format, args...)})
+}
+
+// caller returns where the step being built comes from: the line of the
+// script being read, or the line of the test code calling the plan.
+func (p *Plan) caller() string {
+	if p.at != "" {
+		return p.at
+	}
+	return callerWhere()
 }
 
 // callerWhere returns the file:line of the first caller outside this
@@ -366,11 +397,25 @@ func callerWhere() string {
 // pkgPath is this package's import path, as it appears in function names.
 const pkgPath = "github.com/proctest/proctest"
 
+// Validate checks the plan as [Plan.Execute] does before it runs anything,
+// and returns what it finds as a *[PlanError], or nil. It starts nothing.
+func (p *Plan) Validate() error {
+	if errs := p.validate(); len(errs) > 0 {
+		return newPlanError(p, errs, "", nil, nil)
+	}
+	return nil
+}
+
 // validate checks the whole plan before it runs: the errors recorded while
 // building it, that each program can be found, and that each step uses
 // processes in an order that can work. It records the resolved paths.
 func (p *Plan) validate() []error {
 	errs := append([]error(nil), p.errs...)
+	built := p.errs
+	defer func() { p.errs = built }()
+	for _, proc := range p.procs {
+		proc.runs = nil
+	}
 	paths := map[string]string{}
 	for _, proc := range p.procs {
 		if proc.isGo() || len(proc.args) == 0 || proc.args[0] == "" {
@@ -389,6 +434,11 @@ func (p *Plan) validate() []error {
 		if !ok {
 			var err error
 			path, err = p.cfg.starter.LookPath(cmd)
+			if err != nil && strings.Contains(cmd, "/") && errors.Is(err, fs.ErrNotExist) {
+				// A program the plan itself builds: looked up when it
+				// starts.
+				path, err = "", nil
+			}
 			if err != nil {
 				errs = append(errs, &CommandNotFoundError{Command: cmd, Where: proc.where, Err: err})
 				path = ""

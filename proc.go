@@ -31,6 +31,14 @@ func (s Status) String() string {
 	return fmt.Sprintf("exit %d", s.Code)
 }
 
+// MarshalJSON writes s as {"code":N} or {"signal":"SIGTERM"}.
+func (s Status) MarshalJSON() ([]byte, error) {
+	if s.Signal != 0 {
+		return []byte(`{"signal":"` + signalName(s.Signal) + `"}`), nil
+	}
+	return []byte(fmt.Sprintf(`{"code":%d}`, s.Code)), nil
+}
+
 // signalName returns the conventional name of sig, such as "SIGTERM".
 func signalName(sig syscall.Signal) string {
 	if name := unix.SignalName(sig); name != "" {

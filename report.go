@@ -101,7 +101,11 @@ func involved(errs []error) []string {
 			tout *TimeoutError
 			run  *StillRunningError
 			serr *StartError
+			oerr *OutputError
 		)
+		if errors.As(err, &oerr) {
+			add(oerr.Proc)
+		}
 		if errors.As(err, &code) {
 			add(code.Proc)
 		}

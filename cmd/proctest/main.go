@@ -1,0 +1,393 @@
+// Command proctest runs plan scripts: integration tests of programs made of
+// several processes, written as text. See SCRIPTS.md for the format.
+//
+// Usage:
+//
+//	proctest run [flags] PATH...
+//	proctest check PATH...
+//
+// A PATH is a script file, a directory (every *.plan and *.txtar file in
+// it), or DIR/... (the same, in DIR and all directories below it).
+//
+// run prints, in the style of go test, a --- PASS or --- FAIL line for each
+// plan with its duration and, for a failure, the report; then a summary.
+// It exits 0 when every plan passes, 1 when one fails, and 2 for a usage
+// error or a script that cannot be read or parsed. check reads and
+// validates scripts without running anything.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/proctest/proctest"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage: proctest run [flags] PATH...
+       proctest check PATH...
+
+A PATH is a plan script, a directory (its *.plan and *.txtar files),
+or DIR/... (those of DIR and every directory below it).
+Run "proctest run -h" or "proctest check -h" for the flags.
+`
+
+// run runs the command with args and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(args[1:], stdout, stderr)
+	case "check":
+		return checkCmd(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "proctest: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+// runFlags are the flags of proctest run.
+type runFlags struct {
+	verbose  bool
+	json     bool
+	match    string
+	timeout  time.Duration
+	keep     bool
+	parallel int
+	logDir   string
+	timeline string
+}
+
+func runCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("proctest run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f runFlags
+	fs.BoolVar(&f.verbose, "v", false, "print each step and event as it happens")
+	fs.BoolVar(&f.json, "json", false, "print a stream of JSON events instead of text")
+	fs.StringVar(&f.match, "run", "", "run only the scripts whose path matches the regular expression")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "fail a plan that runs longer than this")
+	fs.BoolVar(&f.keep, "keep", false, "keep the logs of plans that pass too")
+	fs.IntVar(&f.parallel, "parallel", 1, "run up to this many plans at once")
+	fs.StringVar(&f.logDir, "logdir", "", "make the plans' log directories under this directory (default $PROCTEST_LOGDIR or the system temp dir)")
+	fs.StringVar(&f.timeline, "timeline", "", "write each plan's timeline page to this HTML file (NAME-PLAN.html when several plans run)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: proctest run [flags] PATH...\n\nRuns plan scripts and reports, like go test, which pass and which fail.\nExit status: 0 all passed, 1 one failed, 2 usage or parse error.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 || f.parallel < 1 || f.timeout <= 0 {
+		fs.Usage()
+		return 2
+	}
+	var re *regexp.Regexp
+	if f.match != "" {
+		var err error
+		if re, err = regexp.Compile(f.match); err != nil {
+			fmt.Fprintf(stderr, "proctest: -run: %v\n", err)
+			return 2
+		}
+	}
+	scripts, ok := load(fs.Args(), re, stderr)
+	if !ok {
+		return 2
+	}
+	if len(scripts) == 0 {
+		fmt.Fprintln(stderr, "proctest: no scripts to run")
+		return 2
+	}
+
+	// SIGINT and SIGTERM stop the plans cleanly; their logs are kept.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	out := &printer{w: stdout, json: f.json, verbose: f.verbose}
+	var (
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, f.parallel)
+		mu     sync.Mutex
+		failed int
+		start  = time.Now()
+	)
+	for _, s := range scripts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if !runScript(ctx, s, &f, out, len(scripts) > 1) {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	out.summary(len(scripts)-failed, failed, time.Since(start))
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// runScript runs one script and prints its result; it reports whether the
+// plan passed.
+func runScript(ctx context.Context, s *proctest.Script, f *runFlags, out *printer, several bool) bool {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	var events []proctest.Event
+	opts := []proctest.Option{proctest.OnEvent(func(e proctest.Event) {
+		events = append(events, e)
+		out.event(e)
+	})}
+	if f.keep {
+		opts = append(opts, proctest.KeepLogs())
+	}
+	if f.logDir != "" {
+		opts = append(opts, proctest.LogDir(f.logDir))
+	}
+	out.start(s.Name)
+	begin := time.Now()
+	err := s.Run(ctx, opts...)
+	elapsed := time.Since(begin)
+	if f.timeline != "" {
+		path := f.timeline
+		if several {
+			ext := filepath.Ext(path)
+			path = strings.TrimSuffix(path, ext) + "-" + strings.ReplaceAll(strings.TrimSuffix(s.Name, filepath.Ext(s.Name)), "/", "_") + ext
+		}
+		if werr := writeTimeline(path, s.Name, events, err); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}
+	out.result(s.Name, err, elapsed)
+	return err == nil
+}
+
+// writeTimeline writes the timeline page of one plan to path.
+func writeTimeline(path, name string, events []proctest.Event, planErr error) error {
+	t := proctest.Timeline{Plan: name, Events: events, Failed: planErr != nil}
+	var pe *proctest.PlanError
+	if errors.As(planErr, &pe) {
+		t.LogDir = pe.LogDir
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("proctest: -timeline: %w", err)
+	}
+	if err := proctest.WriteTimeline(f, t); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func checkCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("proctest check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: proctest check PATH...\n\nReads and validates plan scripts without running anything: syntax,\nsteps, processes, variables, and that each command can be found.\nExit status: 0 all valid, 2 otherwise.\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	scripts, ok := load(fs.Args(), nil, stderr)
+	if !ok {
+		return 2
+	}
+	bad := 0
+	for _, s := range scripts {
+		p, err := s.Plan("/nonexistent/work")
+		if err == nil {
+			err = p.Validate()
+		}
+		if err != nil {
+			bad++
+			fmt.Fprintln(stderr, err)
+		}
+	}
+	if bad > 0 {
+		return 2
+	}
+	fmt.Fprintf(stdout, "ok: %d scripts valid\n", len(scripts))
+	return 0
+}
+
+// load reads and parses the scripts the paths name, keeping those whose
+// path matches re (if not nil). It prints every error and reports whether
+// there was none.
+func load(paths []string, re *regexp.Regexp, stderr io.Writer) ([]*proctest.Script, bool) {
+	files, err := expand(paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "proctest: %v\n", err)
+		return nil, false
+	}
+	var scripts []*proctest.Script
+	ok := true
+	for _, file := range files {
+		if re != nil && !re.MatchString(file) {
+			continue
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintf(stderr, "proctest: %v\n", err)
+			ok = false
+			continue
+		}
+		s, err := proctest.ParseScript(file, data)
+		if err == nil {
+			// Build the plan once to find the errors of each line now.
+			_, err = s.Plan("/nonexistent/work")
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			ok = false
+			continue
+		}
+		scripts = append(scripts, s)
+	}
+	return scripts, ok
+}
+
+// expand turns the command's paths into script files.
+func expand(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		recursive := false
+		if rest, ok := strings.CutSuffix(p, "..."); ok {
+			p, recursive = filepath.Clean(rest), true
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			if recursive {
+				return nil, fmt.Errorf("%s/...: not a directory", p)
+			}
+			files = append(files, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && path != p && (!recursive || strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && (strings.HasSuffix(path, ".plan") || strings.HasSuffix(path, ".txtar")) {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
+// printer writes the command's output; plans running in parallel share it.
+type printer struct {
+	mu      sync.Mutex
+	w       io.Writer
+	json    bool
+	verbose bool
+}
+
+// jsonResult is the JSON line that ends a plan.
+type jsonResult struct {
+	Time    time.Time `json:"time"`
+	Plan    string    `json:"plan"`
+	Event   string    `json:"event"` // "pass" or "fail"
+	Elapsed float64   `json:"elapsed_seconds"`
+	Report  string    `json:"report,omitempty"`
+}
+
+func (p *printer) start(name string) {
+	if p.verbose && !p.json {
+		p.mu.Lock()
+		fmt.Fprintf(p.w, "=== RUN   %s\n", name)
+		p.mu.Unlock()
+	}
+}
+
+func (p *printer) event(e proctest.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.json:
+		b, _ := json.Marshal(e)
+		fmt.Fprintf(p.w, "%s\n", b)
+	case p.verbose:
+		fmt.Fprintf(p.w, "    %s: %s\n", e.Plan, e)
+	}
+}
+
+func (p *printer) result(name string, err error, elapsed time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		r := jsonResult{Time: time.Now(), Plan: name, Event: "pass", Elapsed: elapsed.Seconds()}
+		if err != nil {
+			r.Event, r.Report = "fail", err.Error()
+		}
+		b, _ := json.Marshal(r)
+		fmt.Fprintf(p.w, "%s\n", b)
+		return
+	}
+	if err == nil {
+		fmt.Fprintf(p.w, "--- PASS: %s (%.2fs)\n", name, elapsed.Seconds())
+		return
+	}
+	fmt.Fprintf(p.w, "--- FAIL: %s (%.2fs)\n", name, elapsed.Seconds())
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(p.w, "    %s\n", line)
+	}
+}
+
+func (p *printer) summary(passed, failed int, elapsed time.Duration) {
+	if p.json {
+		return
+	}
+	word := "PASS"
+	if failed > 0 {
+		word = "FAIL"
+	}
+	fmt.Fprintf(p.w, "%s (%.2fs)\n%d passed, %d failed\n", word, elapsed.Seconds(), passed, failed)
+}
