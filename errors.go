@@ -189,6 +189,10 @@ func (e *TimeoutError) Error() string {
 	if e.Deadline {
 		why = "the test's deadline came"
 	}
+	if e.Proc == "" {
+		return fmt.Sprintf("%s%s after %v waiting for %s",
+			prefix(e.Where, e.Step), why, e.Timeout.Round(time.Millisecond), e.Awaited)
+	}
 	return fmt.Sprintf("%s%s: %s after %v waiting for %s; killed it",
 		prefix(e.Where, e.Step), procLabel(e.Proc, e.Pid), why, e.Timeout.Round(time.Millisecond), e.Awaited)
 }

@@ -7,3 +7,5 @@ require (
 	golang.org/x/sys v0.50.0
 	golang.org/x/tools v0.39.0
 )
+
+require github.com/rogpeppe/go-internal v1.16.0

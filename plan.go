@@ -58,6 +58,9 @@ func New(name string, opts ...Option) *Plan {
 	return p
 }
 
+// Procs returns the plan's processes, in the order they were added.
+func (p *Plan) Procs() []*Proc { return append([]*Proc(nil), p.procs...) }
+
 // Name returns the plan's name.
 func (p *Plan) Name() string { return p.name }
 

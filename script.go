@@ -431,6 +431,9 @@ func (b *scriptBuilder) step(words []word) error {
 		return errors.New("a line cannot start with ';'")
 	}
 	verb, args := args[0], args[1:]
+	for i := range seps {
+		seps[i]-- // counted with the verb
+	}
 	if len(seps) > 0 && verb != "spawn-par" {
 		return fmt.Errorf("';' separates the commands of spawn-par only")
 	}

@@ -266,19 +266,40 @@ func load(paths []string, re *regexp.Regexp, stderr io.Writer) ([]*proctest.Scri
 			ok = false
 			continue
 		}
-		s, err := proctest.ParseScript(file, data)
-		if err == nil {
-			// Build the plan once to find the errors of each line now.
-			_, err = s.Plan("/nonexistent/work")
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, err)
+		s, perr := proctest.ParseScript(file, data)
+		// Build the plan once to find the errors of each line now.
+		_, berr := s.Plan("/nonexistent/work")
+		if errs := byLine(perr, berr); len(errs) > 0 {
+			for _, err := range errs {
+				fmt.Fprintln(stderr, err)
+			}
 			ok = false
 			continue
 		}
 		scripts = append(scripts, s)
 	}
 	return scripts, ok
+}
+
+// byLine returns the errors joined in errs, ScriptErrors in line order.
+func byLine(errs ...error) []error {
+	var all []error
+	for _, err := range errs {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			all = append(all, j.Unwrap()...)
+		} else if err != nil {
+			all = append(all, err)
+		}
+	}
+	line := func(err error) int {
+		var se *proctest.ScriptError
+		if errors.As(err, &se) {
+			return se.Line
+		}
+		return 0
+	}
+	sort.SliceStable(all, func(i, j int) bool { return line(all[i]) < line(all[j]) })
+	return all
 }
 
 // expand turns the command's paths into script files.
