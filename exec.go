@@ -501,18 +501,27 @@ func (e *executor) wait(s *Step) error {
 				return e.exitCodeError(s, ev.proc, want)
 			}
 		case <-t.C:
-			var errs []error
-			for p, want := range left {
-				p.killedBy = "SIGKILL after the timeout"
-				errs = append(errs, &TimeoutError{Proc: p.name, Pid: p.Pid(), Step: s.name, Where: s.where,
-					Awaited: want.String(), Timeout: d, Deadline: atDeadline})
-			}
-			return errors.Join(errs...)
+			return e.waitTimeout(s, left, d, atDeadline)
 		case <-e.ctx.Done():
+			if errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
+				return e.waitTimeout(s, left, d, true)
+			}
 			return e.interrupted(s, e.ctx.Err())
 		}
 	}
 	return nil
+}
+
+// waitTimeout returns the errors of a wait step s whose time ran out with
+// the processes in left still running; they will be killed at once.
+func (e *executor) waitTimeout(s *Step, left map[*Proc]Status, d time.Duration, atDeadline bool) error {
+	var errs []error
+	for p, want := range left {
+		p.killedBy = "SIGKILL after the timeout"
+		errs = append(errs, &TimeoutError{Proc: p.name, Pid: p.Pid(), Step: s.name, Where: s.where,
+			Awaited: want.String(), Timeout: d, Deadline: atDeadline})
+	}
+	return errors.Join(errs...)
 }
 
 // exitCodeError returns the error for p ending otherwise than want.

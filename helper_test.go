@@ -2,6 +2,7 @@ package proctest_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -16,8 +17,14 @@ func TestHelperProgram(t *testing.T) {
 		srv := p.SpawnHelper(crashServer, "127.0.0.1:"+port.String(), "3")
 		p.WaitStdout(srv, "^ready$")
 		client := p.Go("client", func(ctx context.Context) error {
-			for i := 0; i < 3; i++ {
+			for i := 1; i <= 4; i++ {
 				resp, err := http.Get("http://127.0.0.1:" + port.Value())
+				if i == 4 {
+					if err == nil {
+						return fmt.Errorf("request 4 succeeded, want the server to crash")
+					}
+					return nil
+				}
 				if err != nil {
 					return err
 				}

@@ -38,7 +38,7 @@ func (s *Step) procName() string {
 // a marker line, and it can be waited for, killed and restarted again.
 // A Go step cannot be restarted.
 func (p *Plan) Restart(proc *Proc) *Step {
-	s := &Step{plan: p, kind: stepRestart, where: callerWhere(), name: "restart"}
+	s := &Step{plan: p, kind: stepRestart, where: p.caller(), name: "restart"}
 	if proc != nil {
 		s.name = "restart " + proc.name
 	}

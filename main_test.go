@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -124,7 +125,7 @@ var helpers = map[string]func(args []string){
 }
 
 // crashServer is a helper program: an HTTP server on args[0] that answers
-// args[1] requests, then exits with code 3.
+// args[1] requests, and exits with code 3 on the next one.
 var crashServer = proctest.Helper("crash-server", func(args []string) int {
 	n, _ := strconv.Atoi(args[1])
 	l, err := net.Listen("tcp", args[0])
@@ -132,15 +133,21 @@ var crashServer = proctest.Helper("crash-server", func(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	served := make(chan bool)
+	var mu sync.Mutex
+	served := 0
+	crash := make(chan bool)
 	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if served == n {
+			crash <- true
+			select {}
+		}
+		served++
 		fmt.Fprintln(w, "ok")
-		served <- true
 	}))
 	fmt.Println("ready")
-	for i := 0; i < n; i++ {
-		<-served
-	}
+	<-crash
 	fmt.Fprintf(os.Stderr, "crashing after %d requests\n", n)
 	return 3
 })

@@ -173,7 +173,7 @@ func (p *Plan) WaitFunc(proc *Proc, name string, check func(ctx context.Context)
 
 // readyStep adds a readiness step about proc (which may be nil).
 func (p *Plan) readyStep(proc *Proc, verb, what string) *Step {
-	s := &Step{plan: p, kind: stepReady, where: callerWhere(), ready: &readiness{what: what}}
+	s := &Step{plan: p, kind: stepReady, where: p.caller(), ready: &readiness{what: what}}
 	s.name = verb
 	if proc != nil {
 		s.name += " " + proc.name
@@ -367,8 +367,9 @@ func (e *executor) ready(s *Step) error {
 		}()
 	}
 	if proc != nil && !proc.running {
-		return &UnexpectedExitError{Proc: proc.name, Pid: proc.Pid(), Status: proc.status, At: proc.endedAt,
-			Awaiting: e.stepLabel() + ": " + what}
+		// It ended just before the step, its end awaited by a later
+		// one: it may have become ready first.
+		return e.readyAfterEnd(s, proc, what)
 	}
 	for {
 		select {
@@ -382,38 +383,48 @@ func (e *executor) ready(s *Step) error {
 			return e.isReady(s, proc)
 		case ev := <-e.exits:
 			e.noteExit(ev)
-			if ev.proc == proc {
-				// The line may still be on its way through the pipe.
-				proc.waitStreams()
-				if r.out != nil && r.out.met() || r.check != nil && r.check(e.ctx) == nil {
-					if err := e.isReady(s, proc); err != nil {
-						return err
-					}
-					if !e.expected(ev.proc, e.step+1) {
-						return e.unexpected(ev)
-					}
-					return nil
-				}
-				return &UnexpectedExitError{Proc: proc.name, Pid: proc.Pid(), Status: ev.status, At: ev.at,
-					Awaiting: e.stepLabel() + ": " + what + ", which it never was"}
-			}
-			if !e.expected(ev.proc, e.step+1) {
+			if !e.expected(ev.proc, e.step+1) && (ev.proc != proc || r.out != nil && !r.out.met()) {
 				return e.unexpected(ev)
 			}
-		case <-t.C:
-			te := &TimeoutError{Step: s.name, Where: s.where, Awaited: what, Timeout: d, Deadline: atDeadline}
-			if proc != nil {
-				te.Proc, te.Pid = proc.name, proc.Pid()
-				proc.killedBy = "SIGKILL after the timeout"
+			if ev.proc == proc {
+				return e.readyAfterEnd(s, proc, what)
 			}
-			if l := last.get(); l != "" {
-				te.Awaited += " (last error: " + l + ")"
-			}
-			return te
 		case <-e.ctx.Done():
-			return e.interrupted(s, e.ctx.Err())
+			if !errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
+				return e.interrupted(s, e.ctx.Err())
+			}
+			return readyTimeout(s, proc, what, d, true, last.get())
+		case <-t.C:
+			return readyTimeout(s, proc, what, d, atDeadline, last.get())
 		}
 	}
+}
+
+// readyTimeout returns the error of a readiness step s that timed out,
+// with the last error of its check if any. Its process will be killed.
+func readyTimeout(s *Step, proc *Proc, what string, d time.Duration, atDeadline bool, last string) error {
+	te := &TimeoutError{Step: s.name, Where: s.where, Awaited: what, Timeout: d, Deadline: atDeadline}
+	if proc != nil {
+		te.Proc, te.Pid = proc.name, proc.Pid()
+		proc.killedBy = "SIGKILL after the timeout"
+	}
+	if last != "" {
+		te.Awaited += " (last error: " + last + ")"
+	}
+	return te
+}
+
+// readyAfterEnd decides a readiness step whose process has ended: ready if
+// its output matched (once the rest of it is read) or its check passes
+// now, and otherwise a failure with the end as the reason.
+func (e *executor) readyAfterEnd(s *Step, proc *Proc, what string) error {
+	r := s.ready
+	proc.waitStreams()
+	if r.out != nil && r.out.met() || r.check != nil && r.check(e.ctx) == nil {
+		return e.isReady(s, proc)
+	}
+	return &UnexpectedExitError{Proc: proc.name, Pid: proc.Pid(), Status: proc.status, At: proc.endedAt,
+		Awaiting: e.stepLabel() + ": " + what + ", which it never was"}
 }
 
 // isReady records that the readiness of step s is met: the variables its

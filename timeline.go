@@ -15,20 +15,21 @@ import (
 )
 
 // A Timeline is what a timeline page shows: the events of one run of a
-// plan, and where its logs are. From a failed plan:
+// plan, and where its logs are. For a failed plan, with the page written
+// into its log directory:
 //
-//	var pe *proctest.PlanError
-//	if errors.As(err, &pe) {
-//		t := proctest.Timeline{Plan: pe.Plan, Events: pe.Events, LogDir: pe.LogDir, LinkBase: ".", Failed: true}
-//		f, _ := os.Create(filepath.Join(pe.LogDir, "timeline.html"))
-//		proctest.WriteTimeline(f, t)
-//		f.Close()
-//	}
+//	t := proctest.Timeline{Plan: pe.Plan, Events: pe.Events, Failed: true,
+//		LogDir: pe.LogDir, LinkBase: "."}
 //
 // The page draws a row per process, in the order they first started.
 // Each run of the process is a bar from its spawn event to its exit event,
 // or to the end of the plan if it has none, so a restarted process has
-// several bars in its row.
+// several bars in its row. A bar's colour says how the run ended: exit
+// 0, another exit code, a signal, stopped by the plan at its end, or
+// still running then. Markers on the rows show readiness, signals sent
+// and exits; above the rows, the steps run along the time axis, the
+// failing one in red. Warnings about no process are shown above the
+// picture; other events about no process are only listed under it.
 type Timeline struct {
 	// Plan is the plan's name, the page's title. With Plan empty, the
 	// name comes from the events.
@@ -58,7 +59,7 @@ type Timeline struct {
 	// of large plans small: past it, the page draws the first half and
 	// the last half of the rows, and between them one row that sums up
 	// the others: how many, how they ended, and how many ran at each
-	// moment. With MaxRows 0 the bound is 200.
+	// moment. With MaxRows 0 or less, the bound is 200.
 	MaxRows int
 }
 
@@ -84,8 +85,8 @@ func WriteTimeline(w io.Writer, t Timeline) error {
 // Limits that keep the page small whatever the plan.
 const (
 	tlDefaultRows = 200 // process rows drawn, unless Timeline.MaxRows says otherwise
-	tlMaxRuns     = 100 // bars drawn in one row; the runs between are drawn as one
-	tlMaxMarks    = 200 // markers drawn in one row
+	tlMaxRuns     = 40  // bars drawn in one row; the runs between are drawn as one
+	tlMaxMarks    = 60  // markers drawn in one row
 	tlMaxEvents   = 400 // events listed under the picture
 	tlOpenEvents  = 60  // events up to which the list is open when the page opens
 	tlMaxNameLen  = 22  // runes of a process name the label shows
@@ -150,6 +151,8 @@ type tlRun struct {
 	startAt    time.Time
 	endAt      time.Time
 	ended      bool    // an exit event closed it
+	superseded bool    // ended by the next spawn, with no exit event
+	spawned    string  // the spawn event's detail, as in "restart 2"
 	status     *Status // from the exit event
 	detail     string  // the exit event's detail
 	stopped    string  // the stop event's detail, when the plan stopped it at its end
@@ -230,6 +233,12 @@ func tlReadEvents(t Timeline) *tlPlan {
 			p.start = ev.Time.Add(-ev.Elapsed)
 		}
 		p.end = max(p.end, ev.Elapsed)
+		if ev.Proc == "" {
+			switch ev.Kind {
+			case EventSpawn, EventExit, EventStop, EventSignal, EventReady:
+				continue // only listed
+			}
+		}
 		switch ev.Kind {
 		case EventStep:
 			if n := len(p.steps); n > 0 && !p.steps[n-1].ended {
@@ -253,10 +262,10 @@ func tlReadEvents(t Timeline) *tlPlan {
 			if n := len(pr.runs); n > 0 && !pr.runs[n-1].ended && pr.runs[n-1].end < 0 {
 				// Started again without an exit: the last run ends here,
 				// as far as the picture can tell.
-				pr.runs[n-1].end = ev.Elapsed
+				pr.runs[n-1].end, pr.runs[n-1].superseded = ev.Elapsed, true
 			}
 			pr.runs = append(pr.runs, &tlRun{pid: ev.Pid, goFunc: ev.Pid == 0 && ev.Detail != "",
-				start: ev.Elapsed, startAt: ev.Time, end: -1})
+				spawned: ev.Detail, start: ev.Elapsed, startAt: ev.Time, end: -1})
 		case EventExit:
 			pr := proc(ev.Proc)
 			r := pr.open()
@@ -351,20 +360,20 @@ type (
 		Class, Text string
 	}
 	tlPicture struct {
-		Width, Height      float64
-		PlotX0, PlotX1     float64
-		LaneY, LaneH       float64
-		GridY0, GridY1     float64
-		TopAxisY, AxisY    float64 // baselines of the axis labels; TopAxisY 0 for none
-		Ticks              []tlTick
-		Steps              []tlStepBox
-		StepLines          []float64
-		Fail               *tlBand
-		Rows               []tlRowView
-		Empty              string // said in place of rows when there are none
-		EmptyY             float64
-		RowLabelX, LinkX   float64
-		LinkErrX, BarInset float64
+		Width, Height    float64
+		PlotX0, PlotX1   float64
+		LaneY, LaneH     float64
+		GridY0, GridY1   float64
+		TopAxisY, AxisY  float64 // baselines of the axis labels; TopAxisY 0 for none
+		Ticks            []tlTick
+		Steps            []tlStepBox
+		StepLines        []float64
+		Fail             *tlBand
+		Rows             []tlRowView
+		Empty            string // said in place of rows when there are none
+		EmptyY           float64
+		RowLabelX, LinkX float64
+		LinkErrX         float64
 	}
 	tlTick struct {
 		X     float64
@@ -599,9 +608,7 @@ func tlDrawRow(pr *tlProc, i int, y float64, ly tlLayout, sc tlScale, commands m
 	if i%2 == 1 {
 		row.Class = "row alt"
 	}
-	if link != nil {
-		row.Out, row.Err = link(pr.name+".stdout"), link(pr.name+".stderr")
-	}
+	row.Out, row.Err = link(pr.name+".stdout"), link(pr.name+".stderr")
 	var pids []string
 	for _, r := range pr.runs {
 		if r.pid != 0 {
@@ -609,7 +616,10 @@ func tlDrawRow(pr *tlProc, i int, y float64, ly tlLayout, sc tlScale, commands m
 		}
 	}
 	title := []string{pr.name}
-	if len(pids) > 0 {
+	if phead, ptail, left := tlEnds(pids, 6); left > 0 {
+		title = append(title, fmt.Sprintf("pid %s, then %d more, then %s",
+			strings.Join(phead, ", then "), left, strings.Join(ptail, ", then ")))
+	} else if len(pids) > 0 {
 		title = append(title, "pid "+strings.Join(pids, ", then "))
 	}
 	if c := commands[pr.name]; c != "" {
@@ -630,7 +640,12 @@ func tlDrawRow(pr *tlProc, i int, y float64, ly tlLayout, sc tlScale, commands m
 			Title: tlRunTitle(pr.name, commands[pr.name], n, len(pr.runs), r)}
 		row.Bars = append(row.Bars, bar)
 		if r.ended {
-			row.Exits = append(row.Exits, tlBarView{X: bar.X + bar.W, Title: bar.Title})
+			status := "status unknown"
+			if r.status != nil {
+				status = r.status.String()
+			}
+			row.Exits = append(row.Exits, tlBarView{X: bar.X + bar.W,
+				Title: fmt.Sprintf("%s: %s at %s", tlProcLabel(pr.name, r.pid), status, tlAt(r.end, r.endAt))})
 		}
 	}
 	for n, r := range head {
@@ -667,7 +682,11 @@ func tlRunTitle(name, command string, n, total int, r *tlRun) string {
 	if command != "" {
 		lines = append(lines, "command: "+command)
 	}
-	lines = append(lines, "started "+tlAt(r.start, r.startAt))
+	started := "started " + tlAt(r.start, r.startAt)
+	if r.spawned != "" && !r.goFunc {
+		started += ": " + r.spawned
+	}
+	lines = append(lines, started)
 	switch {
 	case r.ended:
 		end := "ended " + tlAt(r.end, r.endAt) + ", after " + tlDuration(r.end-r.start)
@@ -679,6 +698,8 @@ func tlRunTitle(name, command string, n, total int, r *tlRun) string {
 		if r.stopped != "" {
 			lines = append(lines, "the plan stopped it at its end: "+r.stopped)
 		}
+	case r.superseded:
+		lines = append(lines, fmt.Sprintf("no exit recorded before it started again at +%.3fs", r.end.Seconds()))
 	default:
 		lines = append(lines, fmt.Sprintf("still running at +%.3fs, the end of the plan", r.end.Seconds()))
 		if r.stopped != "" {
@@ -718,14 +739,14 @@ func tlDrawAggregate(procs []*tlProc, y float64, sc tlScale) tlRowView {
 	top, h := y+6, tlAggH-12
 	var d strings.Builder
 	fmt.Fprintf(&d, "M%s,%s", tlNum(tlPlotX0), tlNum(top+h))
+	prev := 0
 	for c, n := range running {
-		yc := top + h
-		if peak > 0 {
-			yc -= h * float64(n) / float64(peak)
+		if n != prev {
+			fmt.Fprintf(&d, "H%sV%s", tlNum(tlPlotX0+float64(c)), tlNum(top+h-h*float64(n)/float64(peak)))
+			prev = n
 		}
-		fmt.Fprintf(&d, "L%s,%s", tlNum(tlPlotX0+float64(c)), tlNum(yc))
 	}
-	fmt.Fprintf(&d, "L%s,%sZ", tlNum(tlPlotX0+float64(cols)), tlNum(top+h))
+	fmt.Fprintf(&d, "H%sV%sZ", tlNum(tlPlotX0+float64(cols)), tlNum(top+h))
 	label := fmt.Sprintf("… %d more", len(procs))
 	row.Aggregate = &tlAggView{Path: d.String(), Label: label, TextY: y + 17,
 		Summary: fmt.Sprintf("%s not drawn one by one: %s", tlPlural(len(procs), "process", "processes"), tlOutcomeCounts(runs)),

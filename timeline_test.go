@@ -41,8 +41,8 @@ func tlSample(t *testing.T) Timeline {
 	var events []Event
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var ev Event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+		ev, err := tlDecodeEvent(sc.Bytes())
+		if err != nil {
 			t.Fatalf("failover.jsonl: %v", err)
 		}
 		events = append(events, ev)
@@ -54,12 +54,41 @@ func tlSample(t *testing.T) Timeline {
 		Plan:   "TestFailover",
 		Events: events,
 		Commands: map[string]string{
-			"leader":     "kvd -role leader -listen :7001",
-			"follower-1": "kvd -role follower -listen :7002 -join :7001",
-			"follower-2": "kvd -role follower -listen :7003 -join :7001",
-			"client":     "kvload -keys 1000 -servers :7001,:7002,:7003",
+			"leader":     "kvd -role leader -listen 127.0.0.1:7001",
+			"follower-1": "kvd -role follower -listen 127.0.0.1:7002 -join 127.0.0.1:7001",
+			"follower-2": "kvd -role follower -listen 127.0.0.1:7003 -join 127.0.0.1:7001",
+			"client":     "kvload -keys 1000 -servers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
 		},
 	}
+}
+
+// tlDecodeEvent decodes an event as the -json output writes it, with its
+// status as {"code":N} or {"signal":"NAME"}.
+func tlDecodeEvent(line []byte) (Event, error) {
+	var ev struct {
+		Event
+		Status *struct {
+			Code   int    `json:"code"`
+			Signal string `json:"signal"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal(line, &ev); err != nil {
+		return Event{}, err
+	}
+	if st := ev.Status; st != nil {
+		ev.Event.Status = &Status{Code: st.Code}
+		if st.Signal != "" {
+			for sig := syscall.Signal(1); sig < 65 && ev.Event.Status.Signal == 0; sig++ {
+				if signalName(sig) == st.Signal {
+					ev.Event.Status.Signal = sig
+				}
+			}
+			if ev.Event.Status.Signal == 0 {
+				return Event{}, fmt.Errorf("unknown signal %q", st.Signal)
+			}
+		}
+	}
+	return ev.Event, nil
 }
 
 // tlRender returns the page of tl, failing the test on an error.
@@ -203,13 +232,14 @@ func TestTimelineSample(t *testing.T) {
 	// Hovering over a bar tells the pid, command, times and status.
 	bars := rows["follower-1"].all(func(n *xnode) bool { return n.hasClass("bar") })
 	title := bars[0].title()
-	for _, want := range []string{"follower-1 (pid 41023), run 1 of 2", "command: kvd -role follower -listen :7002",
+	for _, want := range []string{"follower-1 (pid 41023), run 1 of 2", "command: kvd -role follower -listen 127.0.0.1:7002",
 		"started +0.216s (09:14:03.335)", "ended +0.876s", "signal SIGKILL"} {
 		if !strings.Contains(title, want) {
 			t.Errorf("first follower-1 bar's title lacks %q:\n%s", want, title)
 		}
 	}
-	if title := bars[1].title(); !strings.Contains(title, "pid 41046") || !strings.Contains(title, "the plan stopped it at its end: stopped by SIGTERM") {
+	if title := bars[1].title(); !strings.Contains(title, "pid 41046") || !strings.Contains(title, ": restart 1\n") ||
+		!strings.Contains(title, "the plan stopped it at its end: stopped by SIGTERM") {
 		t.Errorf("second follower-1 bar's title:\n%s", title)
 	}
 
@@ -228,8 +258,8 @@ func TestTimelineSample(t *testing.T) {
 
 	// Steps, with the failing one marked.
 	steps := pic.all(func(n *xnode) bool { return n.XMLName.Local == "rect" && n.hasClass("step") })
-	if len(steps) != 11 {
-		t.Errorf("%d steps drawn, want 11", len(steps))
+	if len(steps) != 12 {
+		t.Errorf("%d steps drawn, want 12", len(steps))
 	}
 	var failed []*xnode
 	for _, s := range steps {
@@ -240,10 +270,10 @@ func TestTimelineSample(t *testing.T) {
 	if len(failed) != 1 {
 		t.Fatalf("%d failed steps drawn, want 1", len(failed))
 	}
-	if !strings.Contains(page, "<title>step 11: wait client — FAILED\nfailover_test.go:38\n") {
+	if !strings.Contains(page, "<title>step 12: wait client — FAILED\nfailover_test.go:38\n") {
 		t.Errorf("the failing step's title is missing")
 	}
-	if !strings.Contains(page, "<title>step 7: sleep 400ms\nfailover_test.go:32\n") {
+	if !strings.Contains(page, "<title>step 8: sleep 400ms\nfailover_test.go:32\n") {
 		t.Errorf("a step's title with its file:line is missing")
 	}
 	bands := pic.all(func(n *xnode) bool { return n.hasClass("failband") })
@@ -393,6 +423,7 @@ func TestTimelineOneProcess(t *testing.T) {
 		{Plan: "TestEcho", Kind: EventPlanStart},
 		{Plan: "TestEcho", Kind: EventStep, Step: 1, StepName: "spawn echo", Where: "echo_test.go:9"},
 		{Plan: "TestEcho", Elapsed: 200 * time.Microsecond, Kind: EventSpawn, Proc: "echo", Pid: 99},
+		{Plan: "TestEcho", Elapsed: 250 * time.Microsecond, Kind: EventReady, Detail: "a file to exist"}, // about no process
 		{Plan: "TestEcho", Elapsed: 300 * time.Microsecond, Kind: EventStep, Step: 2, StepName: "wait echo", Where: "echo_test.go:10"},
 		{Plan: "TestEcho", Elapsed: 1700 * time.Microsecond, Kind: EventExit, Proc: "echo", Pid: 99, Status: &ok},
 		{Plan: "TestEcho", Elapsed: 1800 * time.Microsecond, Kind: EventPlanEnd},
@@ -596,7 +627,12 @@ func findChromium(t *testing.T) string {
 
 func TestTimelineBrowser(t *testing.T) {
 	chromium := findChromium(t)
-	dir := t.TempDir()
+	// The page is written into the plan's log directory, as a failed
+	// plan does.
+	dir := filepath.Join(t.TempDir(), "proctest-TestFailover-2291")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	tl := tlSample(t)
 	tl.LogDir, tl.LinkBase = dir, "."
 	for _, name := range []string{"leader", "follower-1", "follower-2", "client"} {
@@ -668,4 +704,52 @@ func tlCountColor(img image.Image, c color.RGBA) int {
 		}
 	}
 	return n
+}
+
+// TestTimelineOfAPlan draws the events of a plan that really ran: a
+// leader, two followers and a client; a follower is killed and started
+// again, and the client's exit code fails the plan.
+func TestTimelineOfAPlan(t *testing.T) {
+	p := New("TestFailover", LogDir(t.TempDir()))
+	leader := p.SpawnNamed("leader", "sh", "-c", `trap 'exit 0' TERM; echo "listening on :7001"; while :; do sleep 0.05; done`)
+	p.WaitStdout(leader, "listening on")
+	f1 := p.SpawnNamed("follower-1", "sh", "-c", `echo joined; exec sleep 60`)
+	f2 := p.SpawnNamed("follower-2", "sh", "-c", `echo joined; exec sleep 60`)
+	p.WaitStdout(f1, "joined")
+	p.WaitStdout(f2, "joined")
+	client := p.SpawnNamed("client", "sh", "-c", `sleep 1; echo "3 writes lost" >&2; exit 1`)
+	p.Kill(f1, Using(syscall.SIGKILL))
+	p.Restart(f1)
+	p.Wait(client, 0)
+	err := p.Execute(context.Background())
+	var pe *PlanError
+	if !errors.As(err, &pe) {
+		t.Fatalf("Execute = %v, want a PlanError", err)
+	}
+
+	page := tlRender(t, Timeline{Plan: pe.Plan, Events: pe.Events, LogDir: pe.LogDir, LinkBase: ".", Failed: true})
+	pic := tlParsePicture(t, page)
+	rows, names := tlRows(pic)
+	if got, want := strings.Join(names, " "), "leader follower-1 follower-2 client"; got != want {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+	if got := barClasses(rows["follower-1"]); len(got) != 2 || got[0] != "sig" {
+		t.Errorf("follower-1: bars %q, want one ended by SIGKILL, then another", got)
+	}
+	if got := barClasses(rows["client"]); len(got) != 1 || got[0] != "code" {
+		t.Errorf("client: bars %q, want one that exits 1", got)
+	}
+	for _, name := range []string{"leader", "follower-2"} {
+		if got := barClasses(rows[name]); len(got) != 1 || got[0] != "stop" {
+			t.Errorf("%s: bars %q, want one stopped at the end", name, got)
+		}
+	}
+	if n := len(pic.all(func(n *xnode) bool { return n.XMLName.Local == "rect" && n.hasClass("failed") })); n != 1 {
+		t.Errorf("%d failing steps drawn, want 1", n)
+	}
+	if testing.Verbose() {
+		for _, ev := range pe.Events {
+			t.Log(ev)
+		}
+	}
 }
