@@ -67,46 +67,67 @@ func TestAllowDaemons(t *testing.T) {
 	}
 }
 
-// TestSurvivesNothingAfterSIGKILL kills a program in the middle of a plan
-// with SIGKILL and checks that none of the plan's processes outlive it:
-// not a child, not one that ignores SIGTERM, not a setsid'd daemon.
-func TestNothingSurvivesSIGKILL(t *testing.T) {
-	t.Parallel()
-	cmd := exec.Command("run-plan")
-	cmd.Env = append(os.Environ(), "PROCTEST_LOGDIR="+t.TempDir())
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+// TestNothingSurvivesTheRunner kills a program in the middle of a plan and
+// checks that none of the plan's processes outlive it: not a child, not one
+// that ignores SIGTERM, not a setsid'd daemon. With SIGKILL the program has
+// no say; with SIGINT and SIGTERM it stops its plans cleanly, says where
+// their logs are, and dies of the signal.
+func TestNothingSurvivesTheRunner(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			logs := t.TempDir()
+			cmd := exec.Command("run-plan")
+			cmd.Env = append(os.Environ(), "PROCTEST_LOGDIR="+logs)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(out).ReadString('\n')
+			if err != nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("run-plan printed %q, %v", line, err)
+			}
+			var pids []int
+			for _, f := range strings.Fields(line)[1:] {
+				pid, _ := strconv.Atoi(f)
+				pids = append(pids, pid)
+			}
+			for _, pid := range pids {
+				if !alive(pid) {
+					t.Fatalf("pid %d of %q is not running before the signal", pid, line)
+				}
+			}
+			sent := time.Now()
+			cmd.Process.Signal(sig)
+			cmd.Wait()
+			for _, pid := range pids {
+				for alive(pid) && time.Since(sent) < 10*time.Second {
+					time.Sleep(5 * time.Millisecond)
+				}
+				if alive(pid) {
+					t.Errorf("pid %d survived its plan's program by %v", pid, time.Since(sent))
+				}
+			}
+			t.Logf("all of %v gone %v after %v", pids, time.Since(sent).Round(time.Millisecond), sig)
+			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if !ws.Signaled() || ws.Signal() != sig {
+				t.Errorf("run-plan ended with %v, want death by %v", cmd.ProcessState, sig)
+			}
+			if sig == syscall.SIGKILL {
+				return
+			}
+			for _, want := range []string{"interrupted by " + sig.String(), "logs kept in " + logs} {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+		})
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("run-plan printed %q, %v", line, err)
-	}
-	var pids []int
-	for _, f := range strings.Fields(line)[1:] {
-		pid, _ := strconv.Atoi(f)
-		pids = append(pids, pid)
-	}
-	for _, pid := range pids {
-		if !alive(pid) {
-			t.Fatalf("pid %d of %q is not running before the kill", pid, line)
-		}
-	}
-	killed := time.Now()
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	for _, pid := range pids {
-		for alive(pid) && time.Since(killed) < 10*time.Second {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if alive(pid) {
-			t.Errorf("pid %d survived its plan's program by %v", pid, time.Since(killed))
-		}
-	}
-	t.Logf("all of %v gone %v after the SIGKILL", pids, time.Since(killed).Round(time.Millisecond))
 }

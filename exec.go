@@ -29,8 +29,16 @@ func (p *Plan) Execute(ctx context.Context) error {
 	if errs := p.validate(); len(errs) > 0 {
 		return newPlanError(p, errs, "", nil, nil)
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	e := &executor{plan: p, cfg: &p.cfg, ctx: ctx, cookie: newCookie()}
-	return e.run()
+	defer watchInterrupts(e, cancel)()
+	err := e.run()
+	if err != nil && interruptedBy() != nil {
+		// The program is about to end: say what happened now.
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+	}
+	return err
 }
 
 // exitEvent reports that a process of the plan ended.
@@ -198,8 +206,12 @@ func (e *executor) runStep(s *Step) error {
 	panic("proctest: unknown step kind")
 }
 
-// interrupted turns the end of the plan's context into an error.
+// interrupted turns the end of the plan's context into an error, saying
+// why it ended.
 func (e *executor) interrupted(s *Step, err error) error {
+	if cause := context.Cause(e.ctx); cause != nil && cause != err {
+		return fmt.Errorf("%s%v: %w", prefix(s.where, s.name), cause, err)
+	}
 	return fmt.Errorf("%sinterrupted: %w", prefix(s.where, s.name), err)
 }
 
@@ -584,6 +596,10 @@ func (e *executor) finish(failed bool) []error {
 	return errs
 }
 
+// interruptGrace is the grace period between SIGTERM and SIGKILL for a plan
+// that is interrupted or reached its deadline.
+const interruptGrace = 300 * time.Millisecond
+
 // stopAll stops every process still running: SIGTERM (after SIGCONT for a
 // paused one), then SIGKILL after the grace period; processes a timeout
 // gave up on get SIGKILL at once. It returns them.
@@ -608,7 +624,12 @@ func (e *executor) stopAll() []Leftover {
 			e.signal(p, syscall.SIGTERM)
 		}
 	}
-	grace := time.NewTimer(e.cfg.stopGrace)
+	stopGrace := e.cfg.stopGrace
+	if e.ctx.Err() != nil {
+		// Interrupted, or at the test's deadline: no time to lose.
+		stopGrace = min(stopGrace, interruptGrace)
+	}
+	grace := time.NewTimer(stopGrace)
 	defer grace.Stop()
 	stillRunning := len(running)
 	escalated := false
@@ -632,11 +653,11 @@ func (e *executor) stopAll() []Leftover {
 			escalated = true
 			for _, p := range running {
 				if p.running {
-					p.killedBy = fmt.Sprintf("SIGKILL after %v", e.cfg.stopGrace)
+					p.killedBy = fmt.Sprintf("SIGKILL after %v", stopGrace)
 					e.signal(p, syscall.SIGKILL)
 				}
 			}
-			grace.Reset(e.cfg.stopGrace)
+			grace.Reset(stopGrace)
 		}
 	}
 	var left []Leftover
