@@ -1,6 +1,7 @@
 package proctest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -175,15 +176,122 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	// After every test, nothing may be left: no goroutine, no open file,
+	// no temporary directory, no process. A first plan starts what lives
+	// as long as the binary (the guard and its pipe) before the count.
+	p := proctest.New("warm-up")
+	p.Wait(p.Spawn("true"), 0)
+	if err := p.Execute(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fds, temps := openFiles(), tempDirs()
 	code := m.Run()
 	os.RemoveAll(bin)
 	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goroutines left behind: %v\n", err)
-			code = 1
-		}
+		code = leaks(fds, temps)
 	}
 	os.Exit(code)
+}
+
+// leaks reports what the tests left behind, compared with the open files
+// and temporary directories there were before, and returns the exit code.
+func leaks(fds, temps map[string]string) int {
+	var left []string
+	if err := goleak.Find(); err != nil {
+		left = append(left, fmt.Sprintf("goroutines: %v", err))
+	}
+	for fd, target := range openFiles() {
+		if _, ok := fds[fd]; !ok {
+			left = append(left, fmt.Sprintf("open file: fd %s -> %s", fd, target))
+		}
+	}
+	for name := range tempDirs() {
+		if _, ok := temps[name]; !ok {
+			left = append(left, "temporary directory: "+name)
+		}
+	}
+	for _, pid := range planProcesses() {
+		left = append(left, fmt.Sprintf("process: pid %d %s", pid, cmdline(pid)))
+	}
+	for _, l := range left {
+		fmt.Fprintf(os.Stderr, "left behind: %s\n", l)
+	}
+	if len(left) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// openFiles returns this process's open file descriptors and what they are.
+func openFiles() map[string]string {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	fds := map[string]string{}
+	for _, e := range ents {
+		target, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err == nil { // the directory read's own descriptor is gone
+			fds[e.Name()] = target
+		}
+	}
+	return fds
+}
+
+// tempDirs returns the proctest directories in the temporary directory.
+func tempDirs() map[string]string {
+	ents, _ := os.ReadDir(os.TempDir())
+	dirs := map[string]string{}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "proctest-") {
+			dirs[e.Name()] = ""
+		}
+	}
+	return dirs
+}
+
+// planProcesses returns the live processes started by this binary's plans
+// (found by the PROCTEST_PLAN=PID.N they inherit) or children of it other
+// than its guard.
+func planProcesses() []int {
+	ents, _ := os.ReadDir("/proc")
+	self := os.Getpid()
+	mark := []byte(fmt.Sprintf("PROCTEST_PLAN=%d.", self))
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self || !alive(pid) {
+			continue
+		}
+		env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if bytes.Contains(env, []byte("PROCTEST_GUARD=")) {
+			continue
+		}
+		if bytes.Contains(env, mark) || parentOf(pid) == self {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// parentOf returns the parent process id of pid.
+func parentOf(pid int) int {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// cmdline returns the command line of pid.
+func cmdline(pid int) string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return strings.TrimSpace(string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
 }
 
 // alive reports whether pid is a live process (not a zombie).
