@@ -1,0 +1,62 @@
+package proctest
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSafeName(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"echo", "echo"},
+		{"/bin/echo", "_bin_echo"},
+		{"..", "_."},
+		{".hidden", "_hidden"},
+		{"a b\tc\n", "a_b_c_"},
+		{"", "proc"},
+		{"ünï", "__n__"},
+		{strings.Repeat("x", 100), strings.Repeat("x", maxNameLen)},
+	}
+	for _, tt := range tests {
+		if got := safeName(tt.in); got != tt.want {
+			t.Errorf("safeName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestUniqueNames(t *testing.T) {
+	t.Parallel()
+	var n names
+	var got []string
+	for _, base := range []string{"echo", "echo", "echo-1", "echo", "sh"} {
+		got = append(got, n.unique(base))
+	}
+	want := "echo echo-1 echo-1-1 echo-2 sh"
+	if strings.Join(got, " ") != want {
+		t.Errorf("unique names = %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// FuzzSafeName checks that no name makes a log file outside its directory.
+func FuzzSafeName(f *testing.F) {
+	for _, seed := range []string{"echo", "../../etc/passwd", "..", ".", "/", "a/b", "\x00", "ünï\n"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		name := safeName(s)
+		if name == "" || len(name) > maxNameLen || name[0] == '.' {
+			t.Fatalf("safeName(%q) = %q: empty, too long or hidden", s, name)
+		}
+		for _, c := range []byte(name) {
+			ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._+-", c) >= 0
+			if !ok {
+				t.Fatalf("safeName(%q) = %q holds %q", s, name, c)
+			}
+		}
+		dir := "/logs/plan"
+		if p := filepath.Join(dir, name+".stdout"); filepath.Dir(p) != dir {
+			t.Fatalf("log of %q would be %s, outside %s", s, p, dir)
+		}
+	})
+}
