@@ -131,3 +131,36 @@ func TestNothingSurvivesTheRunner(t *testing.T) {
 		})
 	}
 }
+
+// TestGoTestTimeout runs a test whose plan would outlive go test -timeout,
+// and checks that the plan's report, with the process's output, is printed
+// before the test binary is ended, rather than go test's panic.
+func TestGoTestTimeout(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHangingPlanHelper$", "-test.timeout=4s", "-test.v")
+	cmd.Env = append(os.Environ(), "PROCTEST_HANGING_PLAN=1", "PROCTEST_LOGDIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the hanging test passed:\n%s", out)
+	}
+	for _, want := range []string{"the test's deadline came", "| about to hang", "--- FAIL: TestHangingPlanHelper"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "panic: test timed out") {
+		t.Errorf("go test's timeout struck before the plan's report:\n%s", out)
+	}
+}
+
+// TestHangingPlanHelper is run by TestGoTestTimeout, in a test binary of its
+// own with a short -test.timeout.
+func TestHangingPlanHelper(t *testing.T) {
+	if os.Getenv("PROCTEST_HANGING_PLAN") != "1" {
+		t.Skip("run by TestGoTestTimeout")
+	}
+	proctest.Run(t, func(p *proctest.Plan) {
+		s := p.Spawn("sh", "-c", "echo about to hang; exec sleep 60")
+		p.Wait(s, 0) // the default 20s timeout would outlive -test.timeout
+	})
+}
