@@ -124,3 +124,33 @@ func TestScriptErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptsDocExamples reads every example of SCRIPTS.md: each must
+// parse and build into a plan, so the reference cannot drift from the
+// parser.
+func TestScriptsDocExamples(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("SCRIPTS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(doc), "```")
+	n := 0
+	for i := 1; i < len(blocks); i += 2 {
+		block := blocks[i]
+		if strings.HasPrefix(block, "sh\n") || strings.Contains(block, "proctest run") {
+			continue
+		}
+		n++
+		s, err := proctest.ParseScript("SCRIPTS.md", []byte(block))
+		if err == nil {
+			_, err = s.Plan(t.TempDir())
+		}
+		if err != nil {
+			t.Errorf("example %d of SCRIPTS.md:\n%s\n%v", n, block, err)
+		}
+	}
+	if n < 3 {
+		t.Errorf("found %d examples in SCRIPTS.md, want at least 3", n)
+	}
+}
