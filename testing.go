@@ -22,8 +22,19 @@ type TB interface {
 // ends the program.
 func Run(t TB, build func(p *Plan), opts ...Option) {
 	t.Helper()
+	var warnings []string
+	opts = append(opts, OnEvent(func(e Event) {
+		if e.Kind == EventWarning {
+			warnings = append(warnings, e.String())
+		}
+	}))
 	p := New(t.Name(), opts...)
 	build(p)
+	defer func() {
+		for _, w := range warnings {
+			t.Logf("proctest: warning: %s", w)
+		}
+	}()
 	ctx := context.Background()
 	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		if dl, ok := d.Deadline(); ok {
