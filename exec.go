@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Execute checks the whole plan, then runs its steps in order, then stops
@@ -64,6 +66,8 @@ type executor struct {
 	wg     sync.WaitGroup // the goroutines waiting for programs
 	events []Event
 	step   int // index of the running step
+	// streams are the watched outputs, whose copies may fail.
+	streams []*watchedStream
 }
 
 // run runs the plan, as described at Execute.
@@ -257,7 +261,8 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
 		}
 		readers[i], child[i] = r, w
-		p.streams[i] = &watchedStream{waits: p.runs[run][i], eof: make(chan struct{})}
+		p.streams[i] = &watchedStream{waits: p.runs[run][i], eof: make(chan struct{}), log: logs[i].Name()}
+		e.streams = append(e.streams, p.streams[i])
 	}
 	dir := p.Dir
 	if dir == "" {
@@ -593,6 +598,23 @@ func (e *executor) finish(failed bool) []error {
 		}
 	}
 	e.wg.Wait()
+	return append(errs, e.logErrors()...)
+}
+
+// logErrors returns the errors of writing the logs: a watched output that
+// could not be copied, or a full file system, on which the processes'
+// own writes to their logs failed.
+func (e *executor) logErrors() []error {
+	var errs []error
+	for _, ws := range e.streams {
+		if ws.err != nil {
+			errs = append(errs, fmt.Errorf("proctest: log %s: %w: output was lost", ws.log, ws.err))
+		}
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(e.dir, &st); err == nil && (st.Bfree == 0 || os.Geteuid() != 0 && st.Bavail == 0) {
+		errs = append(errs, fmt.Errorf("proctest: logs: the file system of %s is full (%v): output of the plan's processes may be lost", e.dir, syscall.ENOSPC))
+	}
 	return errs
 }
 

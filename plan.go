@@ -153,9 +153,10 @@ func (p *Plan) Spawn(command string, args ...string) *Proc {
 func (p *Plan) SpawnNamed(name, command string, args ...string) *Proc {
 	proc := p.spawn("spawn", [][]string{append([]string{command}, args...)})[0]
 	s := p.steps[len(p.steps)-1]
-	safe := safeName(name)
 	switch {
-	case safe != name:
+	case len(name) > maxNameLen:
+		p.misuse(s.name, "name %q is too long: at most %d bytes", name, maxNameLen)
+	case safeName(name) != name:
 		p.misuse(s.name, "name %q is not a plain file name (letters, digits, '.', '_', '+', '-')", name)
 	case p.names.used[name]:
 		p.misuse(s.name, "name %q is already used in the plan", name)
@@ -249,6 +250,7 @@ func (p *Plan) addWait(verb, where string, exits []Exit) *Step {
 	}
 	seen := map[*Proc]bool{}
 	for _, x := range exits {
+		p.checkStatus(s, x.want)
 		if p.checkProc(s, x.proc) && seen[x.proc] {
 			p.errs = append(p.errs, &BuildError{Where: where, Step: s.name,
 				Err: fmt.Errorf("%s is waited for twice in one step", x.proc.name)})
@@ -307,12 +309,19 @@ func (p *Plan) Kill(proc *Proc, args ...KillArg) *Step {
 		case signalArg:
 			s.sig = syscall.Signal(a)
 		case Exit:
+			if a.proc == nil {
+				p.errs = append(p.errs, &BuildError{Where: where, Step: s.name, Err: errors.New("nil process in the expected exit")})
+				continue
+			}
 			if a.proc != proc {
 				p.errs = append(p.errs, &BuildError{Where: where, Step: s.name,
 					Err: fmt.Errorf("expected exit is for %s, not the process killed", a.proc.label())})
 			}
 			want = &a
 		}
+	}
+	if want != nil {
+		p.checkStatus(s, want.want)
 	}
 	if proc != nil && proc.plan == p {
 		if want == nil {
@@ -344,6 +353,17 @@ func (p *Plan) Signal(proc *Proc, sig syscall.Signal) *Step {
 	p.checkSignal(s, sig)
 	p.steps = append(p.steps, s)
 	return s
+}
+
+// checkStatus records an error if no process can end with st.
+func (p *Plan) checkStatus(s *Step, st Status) {
+	if st.Signal == 0 && (st.Code < 0 || st.Code > 255) {
+		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name,
+			Err: fmt.Errorf("exit code %d is not between 0 and 255", st.Code)})
+	}
+	if st.Signal != 0 {
+		p.checkSignal(s, st.Signal)
+	}
 }
 
 // checkSignal records an error if sig is not a signal one can send.
@@ -511,6 +531,17 @@ func (p *Plan) validate() []error {
 	for _, proc := range p.procs {
 		p.checkRefs(proc.where, "spawn "+proc.name, proc.Env...)
 		p.checkRefs(proc.where, "spawn "+proc.name, proc.Dir)
+		for _, kv := range append([]string{proc.Dir}, proc.Env...) {
+			if strings.IndexByte(kv, 0) >= 0 {
+				p.errs = append(p.errs, &BuildError{Where: proc.where, Step: "spawn " + proc.name,
+					Err: fmt.Errorf("Env or Dir %q contains a NUL byte", kv)})
+			}
+		}
+	}
+	for _, kv := range p.Env {
+		if strings.IndexByte(kv, 0) >= 0 {
+			p.errs = append(p.errs, &BuildError{Step: "plan", Err: fmt.Errorf("Plan.Env %q contains a NUL byte", kv)})
+		}
 	}
 	errs = append(errs, p.errs[n:]...)
 	return errs

@@ -255,6 +255,7 @@ type watchedStream struct {
 	waits []*outWait
 	eof   chan struct{} // closed when the copy is over
 	err   error         // the first error writing the log, set before eof
+	log   string        // the log file's path
 }
 
 // copyOutput copies r to the log file f, matching lines against the waits
