@@ -76,8 +76,9 @@ func TestDiesBeforeReady(t *testing.T) {
 	}
 	// The same for a polled wait.
 	err = execute(t, func(p *proctest.Plan) {
+		port := p.FreePort("port") // nobody listens on it
 		srv := p.Spawn("exit-after", "20", "4")
-		p.WaitPort(srv, "127.0.0.1:1").Timeout(time.Minute)
+		p.WaitPort(srv, "127.0.0.1:"+port.String()).Timeout(time.Minute)
 		p.Wait(srv, 0)
 	})
 	if ue := asError[*proctest.UnexpectedExitError](t, err); ue.Status.Code != 4 {
