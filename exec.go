@@ -77,7 +77,7 @@ func (e *executor) run() error {
 	}
 	root := e.cfg.logRoot
 	if root == "" {
-		root = os.TempDir()
+		root = defaultLogRoot()
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return newPlanError(e.plan, []error{fmt.Errorf("proctest: log directory: %w", err)}, "", nil, nil)

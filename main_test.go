@@ -237,13 +237,16 @@ func openFiles() map[string]string {
 	return fds
 }
 
-// tempDirs returns the proctest directories in the temporary directory.
+// tempDirs returns the proctest directories where plans make them by
+// default: the temporary directory, and /dev/shm.
 func tempDirs() map[string]string {
-	ents, _ := os.ReadDir(os.TempDir())
 	dirs := map[string]string{}
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "proctest-") {
-			dirs[e.Name()] = ""
+	for _, root := range []string{os.TempDir(), "/dev/shm"} {
+		ents, _ := os.ReadDir(root)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), "proctest-") {
+				dirs[filepath.Join(root, e.Name())] = ""
+			}
 		}
 	}
 	return dirs

@@ -2,7 +2,10 @@ package proctest
 
 import (
 	"os"
+	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // An Option changes how a plan runs. Options are given to [New] or [Run].
@@ -24,7 +27,7 @@ type config struct {
 // variables PROCTEST_LOGDIR and PROCTEST_KEEP=1 act as LogDir and KeepLogs.
 func defaultConfig() config {
 	c := config{
-		logRoot:   os.Getenv("PROCTEST_LOGDIR"),
+		logRoot:   defaultLogRoot(),
 		keepLogs:  os.Getenv("PROCTEST_KEEP") == "1",
 		stopGrace: 2 * time.Second,
 		starter:   LocalStarter{},
@@ -37,9 +40,12 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 // LogDir sets the directory under which each plan makes its own log
-// directory. By default it is the environment variable PROCTEST_LOGDIR, or
-// the system's temporary directory if that is empty. The directory is
-// created if needed.
+// directory. By default it is the environment variable PROCTEST_LOGDIR or,
+// if that is empty, /dev/shm when it is a memory file system of at least
+// 1 GiB that this program can write to, or else the system's temporary
+// directory. (A plan creates two files a process: on a disk that can cost
+// more than starting the process itself.) The directory is created if
+// needed.
 func LogDir(root string) Option {
 	return optionFunc(func(c *config) { c.logRoot = root })
 }
@@ -76,3 +82,26 @@ func WithStarter(s Starter) Option {
 func OnEvent(fn func(Event)) Option {
 	return optionFunc(func(c *config) { c.onEvent = append(c.onEvent, fn) })
 }
+
+// defaultLogRoot returns where plans make their log directories unless
+// told otherwise: see LogDir.
+func defaultLogRoot() string {
+	if dir := os.Getenv("PROCTEST_LOGDIR"); dir != "" {
+		return dir
+	}
+	logRootOnce.Do(func() {
+		logRoot = os.TempDir()
+		var st unix.Statfs_t
+		const tmpfsMagic = 0x01021994
+		if unix.Statfs("/dev/shm", &st) == nil && st.Type == tmpfsMagic &&
+			uint64(st.Blocks)*uint64(st.Bsize) >= 1<<30 && unix.Access("/dev/shm", unix.W_OK) == nil {
+			logRoot = "/dev/shm"
+		}
+	})
+	return logRoot
+}
+
+var (
+	logRootOnce sync.Once
+	logRoot     string
+)

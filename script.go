@@ -256,7 +256,7 @@ func (s *Script) Run(ctx context.Context, opts ...Option) error {
 	}
 	root := cfg.logRoot
 	if root == "" {
-		root = os.TempDir()
+		root = defaultLogRoot()
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return fmt.Errorf("proctest: %s: work directory: %w", s.Name, err)
