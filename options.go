@@ -1,6 +1,8 @@
 package proctest
 
 import (
+	"encoding/json"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -74,6 +76,14 @@ func AllowDaemons() Option {
 // [LocalStarter].
 func WithStarter(s Starter) Option {
 	return optionFunc(func(c *config) { c.starter = s })
+}
+
+// JSONEvents writes each event of the plan to w as a line of JSON, the
+// stream proctest run -json prints. Writes to w are not synchronized with
+// other users of it.
+func JSONEvents(w io.Writer) Option {
+	enc := json.NewEncoder(w)
+	return OnEvent(func(e Event) { enc.Encode(e) })
 }
 
 // OnEvent calls fn with each event of the plan as it happens, from the

@@ -2,9 +2,11 @@ package proctest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -264,5 +266,45 @@ func TestUnknownVariable(t *testing.T) {
 	be := asError[*proctest.BuildError](t, err)
 	if !strings.Contains(be.Error(), "{{nope}}: no earlier step sets variable nope") {
 		t.Errorf("BuildError = %v", be)
+	}
+}
+
+func TestSetupHookAndJSONEvents(t *testing.T) {
+	t.Parallel()
+	var events strings.Builder
+	proctest.Run(t, func(p *proctest.Plan) {
+		sh := p.Spawn("sh", "-c", "exit $CODE")
+		sh.Setup = func(cmd *exec.Cmd) { cmd.Env = append(cmd.Env, "CODE=5") }
+		p.Wait(sh, 5)
+	}, proctest.JSONEvents(&events))
+	lines := strings.Split(strings.TrimSpace(events.String()), "\n")
+	var exit map[string]any
+	for _, l := range lines {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("event %q is not JSON: %v", l, err)
+		}
+		if e["event"] == "exit" {
+			exit = e
+		}
+	}
+	if exit == nil || exit["proc"] != "sh" || fmt.Sprint(exit["status"]) != "map[code:5]" {
+		t.Errorf("exit event = %v, want sh with code 5; all:\n%s", exit, events.String())
+	}
+}
+
+// TestGoldenUpdate rewrites a golden file with PROCTEST_UPDATE=1. It sets
+// an environment variable, so it does not run in parallel.
+func TestGoldenUpdate(t *testing.T) {
+	golden := filepath.Join(t.TempDir(), "out.golden")
+	os.WriteFile(golden, []byte("old\n"), 0o644)
+	t.Setenv("PROCTEST_UPDATE", "1")
+	proctest.Run(t, func(p *proctest.Plan) {
+		e := p.Spawn("echo", "new")
+		p.Wait(e, 0)
+		p.ExpectStdoutFile(e, golden)
+	})
+	if b, _ := os.ReadFile(golden); string(b) != "new\n" {
+		t.Errorf("golden file = %q after an update, want %q", b, "new\n")
 	}
 }
