@@ -121,7 +121,9 @@ func floorOutputWatch(e *Env, s Size) (Raw, error) {
 }
 
 func floorReadiness(e *Env, s Size) (Raw, error) {
-	return e.floorRun("ready", s.N, 0, []string{e.Self}, readyEnv())
+	r, err := e.floorRun("ready", s.N, 0, []string{e.Self}, readyEnv())
+	r.Noticed = r.Latencies
+	return r, err
 }
 
 func floorScale(e *Env, s Size) (Raw, error) {

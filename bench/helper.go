@@ -72,9 +72,9 @@ func helperGen() int {
 	return 0
 }
 
-// helperReady prints its ready line, writes its stamp file and sleeps.
-// A SIGTERM that comes before the file is written waits for it, then ends
-// the helper as it would have.
+// helperReady prints its ready line, writes its stamp file and waits for
+// SIGTERM, which then ends it as it would have ended it at once: only after
+// the stamp is written.
 func helperReady() int {
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
@@ -88,12 +88,9 @@ func helperReady() int {
 			return 1
 		}
 	}
+	<-term
 	signal.Reset(syscall.SIGTERM)
-	select {
-	case <-term:
-		syscall.Kill(os.Getpid(), syscall.SIGTERM)
-	default:
-	}
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	time.Sleep(time.Hour)
 	return 0
 }

@@ -276,11 +276,17 @@ func (w *watcher) waitFound(timeout time.Duration) error {
 	}
 }
 
+// The patterns of the output waits, matched against one line at a time.
+const (
+	markerPattern = `^` + Marker + `$`
+	readyPattern  = `^ready [0-9]+$`
+)
+
 // markerRE matches the "gen" helper's last line.
-var markerRE = regexp.MustCompile(`(?m)^` + Marker + `$`)
+var markerRE = regexp.MustCompile(markerPattern)
 
 // readyRE matches the "ready" helper's line.
-var readyRE = regexp.MustCompile(`(?m)^ready [0-9]+$`)
+var readyRE = regexp.MustCompile(readyPattern)
 
 func osexecOutputWatch(e *Env, s Size) (Raw, error) {
 	start := time.Now()
@@ -350,5 +356,5 @@ func osexecReadiness(e *Env, s Size) (Raw, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return Raw{}, err
 	}
-	return Raw{Elapsed: time.Since(start), Latencies: lat}, nil
+	return Raw{Elapsed: time.Since(start), Latencies: lat, Noticed: lat}, nil
 }

@@ -108,7 +108,7 @@ func proctestOutputWatch(e *Env, s Size) (Raw, error) {
 	d, err := e.execute("output-watch", func(p *proctest.Plan) {
 		g := p.Spawn(e.Self)
 		g.Env = genEnv(s.Bytes)
-		p.WaitStdout(g, `^`+Marker+`$`)
+		p.WaitStdout(g, markerPattern)
 		p.Wait(g, 0)
 	})
 	return Raw{Elapsed: d, Bytes: s.Bytes + int64(len(Marker)+1)}, err
@@ -121,13 +121,19 @@ func proctestReadiness(e *Env, s Size) (Raw, error) {
 	}
 	defer os.RemoveAll(dir)
 	seen := make([]time.Time, s.N)
+	var noticed []time.Time
+	onEvent := proctest.OnEvent(func(ev proctest.Event) {
+		if ev.Kind == proctest.EventReady {
+			noticed = append(noticed, ev.Time)
+		}
+	})
 	stamps := make([]string, s.N)
 	d, err := e.execute("readiness", func(p *proctest.Plan) {
 		for i := range s.N {
 			stamps[i] = filepath.Join(dir, fmt.Sprintf("r%d", i))
 			r := p.Spawn(e.Self, stamps[i])
 			r.Env = readyEnv()
-			p.WaitStdout(r, `^ready [0-9]+$`)
+			p.WaitStdout(r, readyPattern)
 			mark := p.Go("mark", func(ctx context.Context) error {
 				seen[i] = time.Now()
 				return nil
@@ -135,19 +141,23 @@ func proctestReadiness(e *Env, s Size) (Raw, error) {
 			p.Wait(mark, 0)
 			p.Kill(r)
 		}
-	})
+	}, onEvent)
 	if err != nil {
 		return Raw{}, err
 	}
-	lat := make([]time.Duration, s.N)
-	for i := range lat {
+	if len(noticed) != s.N {
+		return Raw{}, fmt.Errorf("%d ready events for %d samples", len(noticed), s.N)
+	}
+	r := Raw{Elapsed: d, Latencies: make([]time.Duration, s.N), Noticed: make([]time.Duration, s.N)}
+	for i := range s.N {
 		printed, err := readStamp(stamps[i])
 		if err != nil {
 			return Raw{}, err
 		}
-		lat[i] = seen[i].Sub(printed)
+		r.Latencies[i] = seen[i].Sub(printed)
+		r.Noticed[i] = noticed[i].Sub(printed)
 	}
-	return Raw{Elapsed: d, Latencies: lat}, nil
+	return r, nil
 }
 
 func proctestScale(e *Env, s Size) (Raw, error) {

@@ -29,6 +29,7 @@ type scriptT struct {
 	subs    []*scriptT
 }
 
+// Skip logs args and ends the script as skipped.
 func (t *scriptT) Skip(args ...any) {
 	t.Log(args...)
 	t.mu.Lock()
@@ -37,11 +38,13 @@ func (t *scriptT) Skip(args ...any) {
 	runtime.Goexit()
 }
 
+// Fatal logs args and ends the script as failed.
 func (t *scriptT) Fatal(args ...any) {
 	t.Log(args...)
 	t.FailNow()
 }
 
+// FailNow ends the script as failed.
 func (t *scriptT) FailNow() {
 	t.mu.Lock()
 	t.failed = true
@@ -49,14 +52,17 @@ func (t *scriptT) FailNow() {
 	runtime.Goexit()
 }
 
+// Parallel does nothing: scripts run one at a time.
 func (t *scriptT) Parallel() {}
 
+// Log records args in the log.
 func (t *scriptT) Log(args ...any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	fmt.Fprintln(&t.log, args...)
 }
 
+// Run runs f as a subtest, in a goroutine of its own, and waits for it.
 func (t *scriptT) Run(name string, f func(testscript.T)) {
 	sub := &scriptT{}
 	t.mu.Lock()
@@ -65,6 +71,7 @@ func (t *scriptT) Run(name string, f func(testscript.T)) {
 	run(sub, func() { f(sub) })
 }
 
+// Verbose reports false: logs of scripts that pass are dropped.
 func (t *scriptT) Verbose() bool { return false }
 
 // err returns an error holding the logs of t and its subtests if any of

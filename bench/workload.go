@@ -62,8 +62,13 @@ type Raw struct {
 	Last  time.Duration `json:"last,omitempty"`
 	// Bytes is how much output went through, for the output workloads.
 	Bytes int64 `json:"bytes,omitempty"`
-	// Latencies holds the samples of the readiness workload.
+	// Latencies holds the samples of the readiness workload: from the
+	// line printed to the next step started.
 	Latencies []time.Duration `json:"latencies,omitempty"`
+	// Noticed holds the samples of the readiness workload up to when
+	// the orchestrator noticed the line (for proctest, its ready event),
+	// before it starts the next step.
+	Noticed []time.Duration `json:"noticed,omitempty"`
 	// PeakKiB is the peak resident memory (VmHWM) of the process that
 	// ran the variant.
 	PeakKiB int64 `json:"peak_kib,omitempty"`
@@ -270,12 +275,18 @@ func Workloads() []*Workload {
 			Doc:   "a child prints its CLOCK_REALTIME in a line; latency from then to the next step starting, N samples",
 			Full:  Size{N: 50},
 			Quick: Size{N: 5},
-			Metrics: []Metric{{Name: "readiness", Unit: "µs", Value: func(r Raw, s Size) float64 {
-				return us(medianDuration(r.Latencies))
-			}}},
+			Metrics: []Metric{
+				{Name: "readiness", Unit: "µs", Value: func(r Raw, s Size) float64 {
+					return us(medianDuration(r.Latencies))
+				}},
+				{Name: "readiness noticed", Unit: "µs", Value: func(r Raw, s Size) float64 {
+					return us(medianDuration(r.Noticed))
+				}},
+			},
 			Notes: map[string]string{
-				OSExec: "pipe read by a goroutine, line matched, channel to the waiting goroutine",
-				Floor:  "pipe read until the line is in",
+				Proctest: "next step is a Go step recording time.Now(); noticed is the plan's ready event",
+				OSExec:   "pipe read by a goroutine, line matched, channel to the waiting goroutine",
+				Floor:    "pipe read until the line is in",
 			},
 			run: map[string]func(*Env, Size) (Raw, error){
 				Proctest: proctestReadiness, OSExec: osexecReadiness, Floor: floorReadiness,

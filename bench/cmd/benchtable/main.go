@@ -3,9 +3,9 @@
 //
 // Each variant of each workload runs in a process of its own, the program
 // started again with -one, so that its peak memory (VmHWM) is its own. The
-// runs are repeated, interleaving the variants, and the table shows the
-// medians, with each variant's ratio to the os/exec baseline and to the C
-// floor.
+// runs are repeated, interleaving the variants in an order that changes
+// from one round to the next, and the table shows the medians, with each
+// variant's ratio to the os/exec baseline and to the C floor.
 //
 // Usage:
 //
@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,8 +55,13 @@ func main() {
 	size := flag.String("size", "", "internal: the size for -one, as JSON")
 	floor := flag.String("floor", "", "internal: the compiled C floor for -one")
 	floorMissing := flag.String("floor-missing", "", "internal: why -floor is empty")
+	prefault := flag.Int("prefault", 0, "internal: touch this many MiB of fresh memory, then exit")
 	flag.Parse()
 
+	if *prefault > 0 {
+		touch(*prefault)
+		return
+	}
 	if *one != "" {
 		os.Exit(runOne(*one, *variant, *size, *logDir, *floor, *floorMissing))
 	}
@@ -94,6 +100,15 @@ func main() {
 	}
 }
 
+// touch allocates mib MiB and writes to each page.
+func touch(mib int) {
+	b := make([]byte, mib<<20)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	runtime.KeepAlive(b)
+}
+
 // runOne runs one variant of one workload and prints its outcome as JSON.
 func runOne(name, variant, sizeJSON, logDir, floor, floorMissing string) int {
 	w := bench.Lookup(name)
@@ -107,7 +122,7 @@ func runOne(name, variant, sizeJSON, logDir, floor, floorMissing string) int {
 		return 2
 	}
 	var o outcome
-	root, err := os.MkdirTemp(logDir, "proctest-bench-run-")
+	root, err := os.MkdirTemp(logDir, "ptbench-run-")
 	if err == nil {
 		defer os.RemoveAll(root)
 		var e *bench.Env
@@ -151,7 +166,7 @@ type cell struct {
 
 func (h *harness) run() error {
 	h.header()
-	work, err := os.MkdirTemp(h.logDir, "proctest-bench-")
+	work, err := os.MkdirTemp(h.logDir, "ptbench-")
 	if err != nil {
 		return err
 	}
@@ -177,7 +192,7 @@ func (h *harness) run() error {
 		}
 		results[w.Name] = map[string]*cell{}
 		for rep := 1; rep <= h.reps; rep++ {
-			for _, v := range h.variants {
+			for _, v := range roundOrder(h.variants, rep-1) {
 				if !w.Has(v) {
 					continue
 				}
@@ -188,6 +203,9 @@ func (h *harness) run() error {
 				}
 				if c.skip != "" || c.error != "" {
 					continue
+				}
+				if size.Bytes > 0 {
+					h.prefault(self, 2*max(size.Bytes, size.ScriptBytes))
 				}
 				o := h.child(self, w, v, size)
 				switch {
@@ -205,8 +223,45 @@ func (h *harness) run() error {
 		}
 	}
 	h.table(results)
-	fmt.Fprintf(h.out, "\nTotal time %.0f s.\n", time.Since(start).Seconds())
+	fmt.Fprintf(h.out, "\nTotal time %.0f s. Load average at the end: %s.\n", time.Since(start).Seconds(), loadAvg())
 	return nil
+}
+
+// roundOrder returns the order of the variants in round r: the rows of a
+// Williams design, in which each variant follows each other one once in
+// len(variants) rounds, so that none is always measured after the same
+// one.
+func roundOrder(variants []string, r int) []string {
+	n := len(variants)
+	order := make([]string, n)
+	lo, hi := 0, n-1
+	for i := range order {
+		var k int
+		switch {
+		case i == 0:
+			k, lo = 0, 1
+		case i%2 == 1:
+			k, lo = lo, lo+1
+		default:
+			k, hi = hi, hi-1
+		}
+		order[i] = variants[(k+r)%n]
+	}
+	return order
+}
+
+// prefault has a process of its own write to n bytes of fresh memory,
+// then exit. On a virtual machine whose host takes back the memory the
+// guest frees, the first process to use that memory again pays for it:
+// after a run that freed a gigabyte, the next run writing a gigabyte of
+// log was up to twice as slow. Touching the memory first puts that cost
+// outside the measurement.
+func (h *harness) prefault(self string, n int64) {
+	cmd := exec.Command(self, "-prefault", strconv.FormatInt(n>>20, 10))
+	cmd.Env = withoutEnv(os.Environ(), bench.HelperEnv)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "prefault: %v: %s\n", err, out)
+	}
 }
 
 // settle lets what a run left (proctest's guard process, its last scan
@@ -231,6 +286,11 @@ func (h *harness) child(self string, w *bench.Workload, v string, size bench.Siz
 		// testscript makes its work directories in TMPDIR.
 		cmd.Env = append(withoutEnv(cmd.Env, "TMPDIR"), "TMPDIR="+h.logDir)
 	}
+	// The child and what it started go in a process group of their own,
+	// killed whole at the timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -279,6 +339,24 @@ func (h *harness) header() {
 	fmt.Fprintf(h.out, "Date: %s\n\n", time.Now().UTC().Format("2006-01-02 15:04:05 MST"))
 	fmt.Fprintf(h.out, "Machine: %s, %d cores, Linux %s, %s/%s, %s\n\n",
 		cpuModel(), runtime.NumCPU(), kernel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	logs := h.logDir
+	if logs == "" {
+		logs = os.TempDir()
+	}
+	fmt.Fprintf(h.out, "Logs under %s. Load average at the start: %s.\n\n", logs, loadAvg())
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // cpuModel returns the CPU's model name from /proc/cpuinfo.
@@ -315,8 +393,8 @@ func kernel() string {
 
 // table prints the results.
 func (h *harness) table(results map[string]map[string]*cell) {
-	fmt.Fprintln(h.out, "| workload | variant | median | unit | × os/exec | × C floor | min – max | peak RSS (MiB) | runs |")
-	fmt.Fprintln(h.out, "|---|---|--:|---|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(h.out, "| workload | variant | median | unit | × os/exec | × C floor | min – max | peak RSS (MiB) | peak × os/exec | runs |")
+	fmt.Fprintln(h.out, "|---|---|--:|---|--:|--:|--:|--:|--:|--:|")
 	var notes []string
 	var problems []string
 	for _, w := range h.workloads {
@@ -326,8 +404,10 @@ func (h *harness) table(results map[string]map[string]*cell) {
 		}
 		for _, m := range w.Metrics {
 			medians := map[string]float64{}
+			peaks := map[string]float64{}
 			for v, c := range results[w.Name] {
 				medians[v] = median(c.raws, func(r bench.Raw) float64 { return m.Value(r, size) })
+				peaks[v] = median(c.raws, func(r bench.Raw) float64 { return float64(r.PeakKiB) / 1024 })
 			}
 			for _, v := range h.variants {
 				c := results[w.Name][v]
@@ -337,20 +417,20 @@ func (h *harness) table(results map[string]map[string]*cell) {
 				title := bench.VariantTitle(v)
 				switch {
 				case c.skip != "":
-					fmt.Fprintf(h.out, "| %s | %s | skipped: %s | | | | | | |\n", m.Name, title, c.skip)
+					fmt.Fprintf(h.out, "| %s | %s | skipped: %s | | | | | | | |\n", m.Name, title, c.skip)
 					continue
 				case c.error != "":
-					fmt.Fprintf(h.out, "| %s | %s | error (see below) | | | | | | |\n", m.Name, title)
+					fmt.Fprintf(h.out, "| %s | %s | error (see below) | | | | | | | |\n", m.Name, title)
 					problems = append(problems, fmt.Sprintf("- %s, %s: %s", m.Name, title, oneLine(c.error)))
 					continue
 				}
 				vals := values(c.raws, func(r bench.Raw) float64 { return m.Value(r, size) })
 				med := medians[v]
-				peak := median(c.raws, func(r bench.Raw) float64 { return float64(r.PeakKiB) / 1024 })
-				fmt.Fprintf(h.out, "| %s | %s | %s | %s | %s | %s | %s – %s | %.1f | %d |\n",
+				fmt.Fprintf(h.out, "| %s | %s | %s | %s | %s | %s | %s – %s | %.1f | %s | %d |\n",
 					m.Name, title, format(med), m.Unit,
 					ratio(med, medians[bench.OSExec]), ratio(med, medians[bench.Floor]),
-					format(slices.Min(vals)), format(slices.Max(vals)), peak, len(vals))
+					format(slices.Min(vals)), format(slices.Max(vals)),
+					peaks[v], ratio(peaks[v], peaks[bench.OSExec]), len(vals))
 				if note := w.Notes[v]; note != "" && m.Name == w.Metrics[0].Name {
 					notes = append(notes, fmt.Sprintf("- %s, %s: %s", w.Name, title, note))
 				}
@@ -376,7 +456,11 @@ func (h *harness) table(results map[string]map[string]*cell) {
 Times run from just before the first process starts to the end of the
 run, logs removed; proctest's include building the plan. Each run is a
 process of its own, after a one-process warm-up of the same variant (which
-starts proctest's guard process). Ratios divide medians: below 1 is faster
+starts proctest's guard process); the variants take turns, in an order
+that changes from one round to the next so that each follows each other
+one as often. Before each run of the output workloads, a throwaway
+process touches twice the output's size of memory, so that no run pays
+for memory the virtual machine's host took back after the previous one. Ratios divide medians: below 1 is faster
 for times, above 1 is faster for MB/s. Peak RSS is the VmHWM of the
 process orchestrating the children (the C program itself for the floor).`)
 }
