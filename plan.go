@@ -534,7 +534,7 @@ func (p *Plan) validate() []error {
 		for _, kv := range append([]string{proc.Dir}, proc.Env...) {
 			if strings.IndexByte(kv, 0) >= 0 {
 				p.errs = append(p.errs, &BuildError{Where: proc.where, Step: "spawn " + proc.name,
-					Err: fmt.Errorf("Env or Dir %q contains a NUL byte", kv)})
+					Err: fmt.Errorf("the environment or directory %q contains a NUL byte", kv)})
 			}
 		}
 	}

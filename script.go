@@ -466,7 +466,7 @@ func (b *scriptBuilder) step(words []word) error {
 		start := 0
 		for _, end := range append(seps, len(args)) {
 			if end == start {
-				return errors.New("usage: spawn-par COMMAND [ARG]... [; COMMAND [ARG]...]...")
+				return errors.New("usage: spawn-par COMMAND [ARG]... [; COMMAND [ARG]...] (commands separated by ;)")
 			}
 			argvs = append(argvs, args[start:end])
 			start = end
