@@ -182,14 +182,28 @@ func cmdline(pid int) string {
 	return strings.TrimSpace(string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
 }
 
+// leftoverGrace is how long a process found at the end of a plan has to
+// end by itself before it counts as left behind: it may be dying of a
+// signal the plan sent its process group a moment ago.
+const leftoverGrace = 200 * time.Millisecond
+
 // killLeftovers kills every live process of the plan with the given cookie
-// and waits until they are gone. It returns what it found.
+// that has not ended by itself within leftoverGrace, and waits until they
+// are gone. It returns what it killed.
 func killLeftovers(cookie string) []procInfo {
 	match := []byte(planEnv + "=" + cookie)
+	found := scanProcs(match, false)
+	for delay, waited := 100*time.Microsecond, time.Duration(0); len(found) > 0 && waited < leftoverGrace; delay *= 2 {
+		time.Sleep(delay)
+		waited += delay
+		found = scanProcs(match, false)
+	}
 	var all []procInfo
 	seen := map[int]bool{}
 	for round := 0; round < 50; round++ {
-		found := scanProcs(match, false)
+		if round > 0 {
+			found = scanProcs(match, false)
+		}
 		if len(found) == 0 {
 			break
 		}
