@@ -223,6 +223,10 @@ func (e *executor) interrupted(s *Step, err error) error {
 // restart, appended to, after a marker line.
 func (e *executor) startProc(s *Step, p *Proc) error {
 	restart := p.starts > 0
+	if restart {
+		// Let the copy of the last run's output end first.
+		p.waitStreams()
+	}
 	var logs [2]*os.File
 	for i, name := range streamNames {
 		f, err := openLog(e.dir, p.name, name, restart)

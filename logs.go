@@ -57,14 +57,14 @@ func (n *names) unique(base string) string {
 	return name
 }
 
-// openLog opens the log file dir/name.stream for the process to write to,
-// truncating it, or appending to it when a process restarts.
-func openLog(dir, name, stream string, appendTo bool) (*os.File, error) {
-	flag := os.O_WRONLY | os.O_CREATE
-	if appendTo {
-		flag |= os.O_APPEND
-	} else {
-		flag |= os.O_TRUNC
+// openLog opens the log file dir/name.stream for the process to write to:
+// a new file, or the existing one when a process restarts. Every write
+// appends, so that what an earlier run of the process (or a descendant of
+// it) still writes never overwrites a later one's.
+func openLog(dir, name, stream string, restart bool) (*os.File, error) {
+	flag := os.O_WRONLY | os.O_APPEND
+	if !restart {
+		flag |= os.O_CREATE | os.O_EXCL
 	}
 	return os.OpenFile(filepath.Join(dir, name+"."+stream), flag, 0o600)
 }

@@ -159,11 +159,22 @@ func TestMain(m *testing.M) {
 		h(os.Args[1:])
 		os.Exit(0)
 	}
-	bin, err := os.MkdirTemp("", "proctest-helpers-")
+	// Everything of this run goes under one directory: the helpers, and
+	// the logs of plans that set no LogDir (through PROCTEST_LOGDIR), so
+	// that what is left there at the end was left by these tests.
+	top, err := os.MkdirTemp("", "proctest-tests-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	bin, logs := filepath.Join(top, "bin"), filepath.Join(top, "logs")
+	for _, dir := range []string{bin, logs} {
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	os.Setenv("PROCTEST_LOGDIR", logs)
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -186,18 +197,19 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fds, temps := openFiles(), tempDirs()
+	fds := openFiles()
 	code := m.Run()
-	os.RemoveAll(bin)
 	if code == 0 {
-		code = leaks(fds, temps)
+		code = leaks(fds, logs)
 	}
+	os.RemoveAll(top)
 	os.Exit(code)
 }
 
 // leaks reports what the tests left behind, compared with the open files
-// and temporary directories there were before, and returns the exit code.
-func leaks(fds, temps map[string]string) int {
+// there were before, and in the default log root logs, and returns the
+// exit code.
+func leaks(fds map[string]string, logs string) int {
 	var left []string
 	if err := goleak.Find(); err != nil {
 		left = append(left, fmt.Sprintf("goroutines: %v", err))
@@ -207,10 +219,9 @@ func leaks(fds, temps map[string]string) int {
 			left = append(left, fmt.Sprintf("open file: fd %s -> %s", fd, target))
 		}
 	}
-	for name := range tempDirs() {
-		if _, ok := temps[name]; !ok {
-			left = append(left, "temporary directory: "+name)
-		}
+	ents, _ := os.ReadDir(logs)
+	for _, e := range ents {
+		left = append(left, "log or work directory: "+filepath.Join(logs, e.Name()))
 	}
 	for _, pid := range planProcesses() {
 		left = append(left, fmt.Sprintf("process: pid %d %s", pid, cmdline(pid)))
@@ -235,21 +246,6 @@ func openFiles() map[string]string {
 		}
 	}
 	return fds
-}
-
-// tempDirs returns the proctest directories where plans make them by
-// default: the temporary directory, and /dev/shm.
-func tempDirs() map[string]string {
-	dirs := map[string]string{}
-	for _, root := range []string{os.TempDir(), "/dev/shm"} {
-		ents, _ := os.ReadDir(root)
-		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), "proctest-") {
-				dirs[filepath.Join(root, e.Name())] = ""
-			}
-		}
-	}
-	return dirs
 }
 
 // planProcesses returns the live processes started by this binary's plans

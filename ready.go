@@ -384,11 +384,18 @@ func (e *executor) ready(s *Step) error {
 			return e.isReady(s, proc)
 		case ev := <-e.exits:
 			e.noteExit(ev)
-			if !e.expected(ev.proc, e.step+1) && (ev.proc != proc || r.out != nil && !r.out.met()) {
+			if ev.proc == proc {
+				// Ready first, then ended? Only then is the end
+				// judged like any other.
+				if err := e.readyAfterEnd(s, proc, what); err != nil {
+					return err
+				}
+			}
+			if !e.expected(ev.proc, e.step+1) {
 				return e.unexpected(ev)
 			}
 			if ev.proc == proc {
-				return e.readyAfterEnd(s, proc, what)
+				return nil
 			}
 		case <-e.ctx.Done():
 			if !errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
