@@ -428,6 +428,7 @@ func (e *executor) noteExit(ev exitEvent) {
 	p := ev.proc
 	p.running = false
 	p.paused = false
+	p.handle = nil // a small record of an ended process is all a plan keeps
 	p.status = ev.status
 	p.endedAt = ev.at
 	close(p.exited)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"regexp/syntax"
 	"sync"
 	"time"
 )
@@ -50,7 +51,8 @@ var streamNames = [2]string{"stdout", "stderr"}
 type outWait struct {
 	stream int
 	re     *regexp.Regexp
-	nth    int // the match to wait for, from 1
+	nth    int    // the match to wait for, from 1
+	lit    []byte // text every match contains, to skip output fast; or nil
 
 	// Set by the copying goroutine; done is closed at the nth match.
 	mu     sync.Mutex
@@ -80,7 +82,7 @@ func (p *Plan) waitOutput(proc *Proc, stream int, pattern string) *Step {
 		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf("bad pattern: %v", err)})
 		re = regexp.MustCompile(`\A\z`)
 	}
-	s.ready.out = &outWait{stream: stream, re: re, nth: 1, done: make(chan struct{})}
+	s.ready.out = &outWait{stream: stream, re: re, nth: 1, done: make(chan struct{}), lit: requiredLiteral(re)}
 	if proc != nil && proc.isGo() {
 		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name,
 			Err: fmt.Errorf("%s is a Go step: its output cannot be watched", proc.name)})
@@ -185,11 +187,73 @@ func (p *Plan) readyStep(proc *Proc, verb, what string) *Step {
 	return s
 }
 
+// requiredLiteral returns text that every match of re contains, or nil if
+// there is none to be had simply: the longest plain literal among the
+// parts of a pattern that is a sequence.
+func requiredLiteral(re *regexp.Regexp) []byte {
+	prog, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	var best []rune
+	var walk func(r *syntax.Regexp)
+	walk = func(r *syntax.Regexp) {
+		switch r.Op {
+		case syntax.OpLiteral:
+			if r.Flags&syntax.FoldCase == 0 && len(r.Rune) > len(best) {
+				best = r.Rune
+			}
+		case syntax.OpCapture:
+			walk(r.Sub[0])
+		case syntax.OpConcat:
+			for _, sub := range r.Sub {
+				walk(sub)
+			}
+		}
+	}
+	walk(prog.Simplify())
+	if len(best) == 0 {
+		return nil
+	}
+	return []byte(string(best))
+}
+
+// skippable reports whether none of the pending waits can match a line
+// that ends in chunk, where carry is the start of the first line: true
+// only when every wait has a required literal that appears nowhere.
+func skippable(waits []*outWait, carry, chunk []byte) bool {
+	for _, w := range waits {
+		if w.met() {
+			continue
+		}
+		if w.lit == nil || bytes.Contains(chunk, w.lit) || bytes.Contains(carry, w.lit) {
+			return false
+		}
+		// The literal may straddle carry and chunk.
+		n := len(w.lit) - 1
+		edge := append(append([]byte(nil), carry[max(len(carry)-n, 0):]...), chunk[:min(n, len(chunk))]...)
+		if bytes.Contains(edge, w.lit) {
+			return false
+		}
+	}
+	return true
+}
+
 // scan matches the complete lines of chunk against the pending waits.
 // carry holds the start of a line the previous chunk did not finish; the
 // new carry is returned. A line longer than maxLine is matched by its
 // first maxLine bytes.
 func scan(waits []*outWait, carry, chunk []byte) []byte {
+	if skippable(waits, carry, chunk) {
+		// No line here can match: keep only the start of the last one.
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			carry, chunk = carry[:0], chunk[i+1:]
+		}
+		if len(carry) < maxLine {
+			carry = append(carry, chunk[:min(len(chunk), maxLine-len(carry))]...)
+		}
+		return carry
+	}
 	for len(chunk) > 0 {
 		i := bytes.IndexByte(chunk, '\n')
 		if i < 0 {
