@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,6 +37,8 @@ func init() {
 		os.Exit(helperGen())
 	case "ready":
 		os.Exit(helperReady())
+	case "listen":
+		os.Exit(helperListen())
 	default:
 		fmt.Fprintf(os.Stderr, "unknown %s=%s\n", HelperEnv, os.Getenv(HelperEnv))
 		os.Exit(2)
@@ -92,6 +95,28 @@ func helperReady() int {
 	signal.Reset(syscall.SIGTERM)
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	time.Sleep(time.Hour)
+	return 0
+}
+
+// helperListen is the "listen" helper: after a short start-up, it listens
+// on the address os.Args[2], writes its CLOCK_REALTIME just after to the
+// file os.Args[1], and waits for SIGTERM.
+func helperListen() int {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	time.Sleep(20 * time.Millisecond) // a server takes a moment to start
+	l, err := net.Listen("tcp", os.Args[2])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ns := strconv.FormatInt(time.Now().UnixNano(), 10)
+	if err := os.WriteFile(os.Args[1], []byte(ns), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	<-term
+	l.Close()
 	return 0
 }
 

@@ -456,13 +456,14 @@ func (h *harness) table(results map[string]map[string]*cell) {
 Times run from just before the first process starts to the end of the
 run, logs removed; proctest's include building the plan. Each run is a
 process of its own, after a one-process warm-up of the same variant (which
-starts proctest's guard process); the variants take turns, in an order
+starts proctest's guard process). The variants take turns, in an order
 that changes from one round to the next so that each follows each other
 one as often. Before each run of the output workloads, a throwaway
 process touches twice the output's size of memory, so that no run pays
-for memory the virtual machine's host took back after the previous one. Ratios divide medians: below 1 is faster
-for times, above 1 is faster for MB/s. Peak RSS is the VmHWM of the
-process orchestrating the children (the C program itself for the floor).`)
+for memory the virtual machine's host took back after the previous one.
+Ratios divide medians: below 1 is faster for times, above 1 is faster for
+MB/s. Peak RSS is the VmHWM of the process orchestrating the children
+(the C program itself for the floor).`)
 }
 
 // oneLine shortens an error to its first line.
