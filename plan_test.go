@@ -340,11 +340,7 @@ func TestLogs(t *testing.T) {
 		if a.Name() != "echo" || b.Name() != "echo-1" || c.Name() != "echo-2" || d.Name() != "sh" {
 			t.Errorf("names = %s %s %s %s, want echo echo-1 echo-2 sh", a.Name(), b.Name(), c.Name(), d.Name())
 		}
-	}, proctest.LogDir(root), proctest.KeepLogs(), proctest.OnEvent(func(e proctest.Event) {
-		if e.Kind == proctest.EventPlanStart {
-			dir = strings.TrimPrefix(e.Detail, "logs in ")
-		}
-	}))
+	}, proctest.LogDir(root), proctest.KeepLogs(), logDirOf(&dir))
 	if filepath.Dir(dir) != root {
 		t.Fatalf("log directory %s is not under %s", dir, root)
 	}
@@ -414,11 +410,7 @@ func TestLogsWrittenAsProduced(t *testing.T) {
 		})
 		p.Wait(reader, 0)
 		p.Kill(sh)
-	}, proctest.LogDir(root), proctest.OnEvent(func(e proctest.Event) {
-		if e.Kind == proctest.EventPlanStart {
-			dir = strings.TrimPrefix(e.Detail, "logs in ")
-		}
-	}))
+	}, proctest.LogDir(root), logDirOf(&dir))
 }
 
 func TestChildSettings(t *testing.T) {
@@ -436,11 +428,7 @@ func TestChildSettings(t *testing.T) {
 		in := p.Spawn("cat")
 		in.Stdin = strings.NewReader("given input\n")
 		p.WaitPar(env.Exits(0), pwd.Exits(0), cat.Exits(0), in.Exits(0))
-	}, proctest.LogDir(root), proctest.KeepLogs(), proctest.OnEvent(func(e proctest.Event) {
-		if e.Kind == proctest.EventPlanStart {
-			dir = strings.TrimPrefix(e.Detail, "logs in ")
-		}
-	}))
+	}, proctest.LogDir(root), proctest.KeepLogs(), logDirOf(&dir))
 	for name, want := range map[string]string{
 		"sh.stdout": "plan proc\n", "pwd.stdout": work + "\n", "cat.stdout": "", "cat-1.stdout": "given input\n",
 	} {
