@@ -285,6 +285,21 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		}
 		p.path = path
 	}
+	// A script's stdin file is opened now, so that a missing one is
+	// named.
+	in, lazy := p.Stdin.(interface {
+		open() error
+		release()
+	})
+	if lazy {
+		if err := in.open(); err != nil {
+			closeAll(logs[:])
+			closeAll(readers[:])
+			closeAll(child[:])
+			p.running = false
+			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+		}
+	}
 	env := append(e.env[:len(e.env):len(e.env)], e.plan.expandAll(p.Env)...)
 	env = append(env, planEnv+"="+e.cookie, procEnv+"="+p.name)
 	h, err := e.cfg.starter.Start(&Command{
@@ -299,6 +314,9 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		}
 	}
 	if err != nil {
+		if lazy {
+			in.release()
+		}
 		p.running = false
 		p.streams = [2]*watchedStream{}
 		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}

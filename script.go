@@ -718,17 +718,33 @@ type lazyFile struct {
 	f         *os.File
 }
 
+// open opens the file; the plan calls it as the process starts, so that a
+// missing file is a clear error.
+func (l *lazyFile) open() error {
+	path := l.path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(l.dir, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("stdin: %w", err)
+	}
+	l.f = f
+	return nil
+}
+
+// release closes the file if the process never started.
+func (l *lazyFile) release() {
+	if l.f != nil {
+		l.f.Close()
+	}
+}
+
 func (l *lazyFile) Read(b []byte) (int, error) {
 	if l.f == nil {
-		path := l.path
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(l.dir, path)
-		}
-		f, err := os.Open(path)
-		if err != nil {
+		if err := l.open(); err != nil {
 			return 0, err
 		}
-		l.f = f
 	}
 	n, err := l.f.Read(b)
 	if err != nil {
