@@ -44,6 +44,7 @@ type BuildError struct {
 	Err error
 }
 
+// Error says "where: step: problem".
 func (e *BuildError) Error() string { return prefix(e.Where, e.Step) + e.Err.Error() }
 
 // Unwrap returns e.Err.
@@ -61,6 +62,7 @@ type CommandNotFoundError struct {
 	Err error
 }
 
+// Error says "where: spawn cmd: command not found: why".
 func (e *CommandNotFoundError) Error() string {
 	return prefix(e.Where, "spawn "+e.Command) + "command not found: " + lookupReason(e.Err)
 }
@@ -100,6 +102,7 @@ type ExitCodeError struct {
 	Want, Got Status
 }
 
+// Error says want and got.
 func (e *ExitCodeError) Error() string {
 	return fmt.Sprintf("%s%s: want %s, got %s", prefix(e.Where, e.Step), procLabel(e.Proc, e.Pid), e.Want, e.Got)
 }
@@ -119,6 +122,7 @@ type UnexpectedExitError struct {
 	Awaiting string
 }
 
+// Error says which process, how, when and during what.
 func (e *UnexpectedExitError) Error() string {
 	return fmt.Sprintf("unexpected exit: %s ended with %s at +%.3fs while the plan was at %s",
 		procLabel(e.Proc, e.Pid), e.Status, e.At.Seconds(), e.Awaiting)
@@ -148,6 +152,7 @@ type Leftover struct {
 	Stopped string
 }
 
+// Error says the processes and how they were stopped.
 func (e *StillRunningError) Error() string {
 	var b strings.Builder
 	b.WriteString("still running at the end of the plan: ")
@@ -184,6 +189,7 @@ type TimeoutError struct {
 	Deadline bool
 }
 
+// Error says what was awaited, for how long.
 func (e *TimeoutError) Error() string {
 	why := "timed out"
 	if e.Deadline {
@@ -208,6 +214,7 @@ type StartError struct {
 	Err error
 }
 
+// Error says the process and why.
 func (e *StartError) Error() string {
 	return fmt.Sprintf("%scannot start %s: %v", prefix(e.Where, e.Step), e.Proc, e.Err)
 }

@@ -29,6 +29,7 @@ type OutputError struct {
 	Diff string
 }
 
+// Error says what was expected, with the diff for a golden file.
 func (e *OutputError) Error() string {
 	if e.Diff != "" {
 		return fmt.Sprintf("%s%s of %s differs from %s (- want, + got):\n%s", prefix(e.Where, e.Step), e.Stream, e.Proc, e.Want, e.Diff)

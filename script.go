@@ -59,6 +59,7 @@ type ScriptError struct {
 	Err error
 }
 
+// Error says "file:line: problem".
 func (e *ScriptError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 
 // Unwrap returns e.Err.
@@ -740,6 +741,7 @@ func (l *lazyFile) release() {
 	}
 }
 
+// Read reads the file, opening it first if need be.
 func (l *lazyFile) Read(b []byte) (int, error) {
 	if l.f == nil {
 		if err := l.open(); err != nil {

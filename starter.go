@@ -100,6 +100,7 @@ type localProcess struct {
 	exited bool // set once the process is a zombie, before it is reaped
 }
 
+// Pid returns the process id.
 func (p *localProcess) Pid() int { return p.cmd.Process.Pid }
 
 // Signal signals the process group, or the process alone if it left its
