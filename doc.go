@@ -58,6 +58,8 @@
 // proctest runs on Linux. A descendant that clears its environment escapes
 // the end-of-plan search. The guard that cleans up after a SIGKILLed test
 // binary is the binary itself started again, once per binary, with
-// PROCTEST_GUARD set: the package's init function runs it. Plans of one
-// binary share nothing else: many can run in parallel.
+// PROCTEST_GUARD set: the package's init function runs it. While plans
+// run, the package also handles SIGINT and SIGTERM: it stops every plan,
+// prints their reports and raises the signal again. Plans of one binary
+// share nothing else: many can run in parallel.
 package proctest

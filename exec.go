@@ -145,7 +145,7 @@ func (e *executor) writeTimeline() error {
 	cmds := map[string]string{}
 	for _, p := range e.plan.procs {
 		if !p.isGo() {
-			cmds[p.name] = strings.Join(p.args, " ")
+			cmds[p.name] = commandLine(p)
 		}
 	}
 	err = WriteTimeline(f, Timeline{Plan: e.plan.name, Events: e.events, Failed: true, LogDir: e.dir, LinkBase: ".", Commands: cmds})
@@ -473,7 +473,7 @@ func (e *executor) expected(p *Proc, from int) bool {
 
 // unexpected returns the error for an exit nobody awaits.
 func (e *executor) unexpected(ev exitEvent) error {
-	awaiting := "the end of the plan"
+	awaiting := "its end"
 	if e.step < len(e.plan.steps) {
 		s := e.plan.steps[e.step]
 		awaiting = fmt.Sprintf("step %d, %s (%s)", e.step+1, s.name, s.where)
@@ -709,7 +709,15 @@ func (e *executor) stopAll() []Leftover {
 	for _, p := range running {
 		st := p.status
 		e.emit(Event{Kind: EventStop, Proc: p.name, Pid: p.Pid(), Status: &st, Detail: "stopped by " + p.killedBy})
-		left = append(left, Leftover{Name: p.name, Pid: p.Pid(), Command: fmt.Sprint(p.args), Stopped: p.killedBy})
+		left = append(left, Leftover{Name: p.name, Pid: p.Pid(), Command: commandLine(p), Stopped: p.killedBy})
 	}
 	return left
+}
+
+// commandLine returns p's command line, or "Go function" for a Go step.
+func commandLine(p *Proc) string {
+	if p.isGo() {
+		return "Go function"
+	}
+	return strings.Join(p.args, " ")
 }

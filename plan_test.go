@@ -113,8 +113,9 @@ func TestProcessesStillRunning(t *testing.T) {
 		sleep = p.Spawn("sleep", "60")
 	})
 	sr := asError[*proctest.StillRunningError](t, err)
-	if len(sr.Procs) != 1 || sr.Procs[0].Name != "sleep" || sr.Procs[0].Pid != sleep.Pid() || sr.Procs[0].Stopped != "SIGTERM" {
-		t.Errorf("StillRunningError.Procs = %+v, want only sleep, stopped by SIGTERM", sr.Procs)
+	if len(sr.Procs) != 1 || sr.Procs[0].Name != "sleep" || sr.Procs[0].Pid != sleep.Pid() || sr.Procs[0].Stopped != "SIGTERM" ||
+		sr.Procs[0].Command != "sleep 60" {
+		t.Errorf("StillRunningError.Procs = %+v, want only sleep 60, stopped by SIGTERM", sr.Procs)
 	}
 	if alive(sleep.Pid()) {
 		t.Errorf("sleep (pid %d) survived the plan", sleep.Pid())

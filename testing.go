@@ -23,7 +23,7 @@ type TB interface {
 func Run(t TB, build func(p *Plan), opts ...Option) {
 	t.Helper()
 	var warnings []string
-	opts = append(opts, OnEvent(func(e Event) {
+	opts = append(opts[:len(opts):len(opts)], OnEvent(func(e Event) {
 		if e.Kind == EventWarning {
 			warnings = append(warnings, e.String())
 		}
