@@ -20,6 +20,7 @@ const (
 	EventFail      EventKind = "fail"       // a step failed
 	EventStop      EventKind = "stop"       // the plan stopped a process at its end
 	EventWarning   EventKind = "warning"    // something the test should know
+	EventInfo      EventKind = "info"       // how the plan runs, such as what contains its processes
 	EventPlanEnd   EventKind = "plan-end"   // the plan is over
 )
 

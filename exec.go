@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,7 +34,7 @@ func (p *Plan) Execute(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	e := &executor{plan: p, cfg: &p.cfg, ctx: ctx, cookie: newCookie()}
+	e := &executor{plan: p, cfg: &p.cfg, ctx: ctx, id: newPlanID()}
 	defer watchInterrupts(e, cancel)()
 	err := e.run()
 	if err != nil && interruptedBy() != nil {
@@ -41,6 +42,14 @@ func (p *Plan) Execute(ctx context.Context) error {
 		fmt.Fprintf(os.Stderr, "%v\n", err)
 	}
 	return err
+}
+
+// planSeq numbers the plans of this program.
+var planSeq atomic.Int64
+
+// newPlanID returns an ID unique to a new plan on this machine: "PID.N".
+func newPlanID() string {
+	return fmt.Sprintf("%d.%d", os.Getpid(), planSeq.Add(1))
 }
 
 // exitEvent reports that a process of the plan ended.
@@ -55,26 +64,23 @@ type exitEvent struct {
 // Execute; the goroutines it starts only report exits on the exits
 // channel.
 type executor struct {
-	plan   *Plan
-	cfg    *config
-	ctx    context.Context
-	cookie string
-	dir    string // the plan's log directory
-	env    []string
-	start  time.Time
-	exits  chan exitEvent
-	wg     sync.WaitGroup // the goroutines waiting for programs
-	events []Event
-	step   int // index of the running step
+	plan    *Plan
+	cfg     *config
+	ctx     context.Context
+	id      string  // unique on this machine
+	session Session // the backend opened for the plan
+	dir     string  // the plan's log directory
+	start   time.Time
+	exits   chan exitEvent
+	wg      sync.WaitGroup // the goroutines waiting for programs
+	events  []Event
+	step    int // index of the running step
 	// streams are the watched outputs, whose copies may fail.
 	streams []*watchedStream
 }
 
 // run runs the plan, as described at Execute.
 func (e *executor) run() error {
-	if err := e.plan.allocatePorts(); err != nil {
-		return newPlanError(e.plan, []error{err}, "", nil, nil)
-	}
 	root := e.cfg.logRoot
 	if root == "" {
 		root = defaultLogRoot()
@@ -87,7 +93,31 @@ func (e *executor) run() error {
 		return newPlanError(e.plan, []error{fmt.Errorf("proctest: log directory: %w", err)}, "", nil, nil)
 	}
 	e.dir = dir
-	e.env = append(os.Environ(), e.plan.Env...)
+	e.start = time.Now()
+	e.emit(Event{Kind: EventPlanStart, Detail: "logs in " + dir})
+	var notes []Event
+	session, err := e.cfg.backend.Open(e.ctx, PlanInfo{Name: e.plan.name, ID: e.id, LogDir: dir,
+		Report: func(msg string, warning bool) {
+			kind := EventInfo
+			if warning {
+				kind = EventWarning
+			}
+			notes = append(notes, Event{Kind: kind, Detail: msg})
+		}})
+	if err != nil {
+		os.RemoveAll(dir)
+		return newPlanError(e.plan, []error{fmt.Errorf("proctest: backend: %w", err)}, "", nil, nil)
+	}
+	for _, ev := range notes {
+		e.emit(ev)
+	}
+	e.session = session
+	e.plan.session = session
+	if err := e.plan.allocatePorts(session); err != nil {
+		e.session.Close()
+		os.RemoveAll(dir)
+		return newPlanError(e.plan, []error{err}, "", nil, nil)
+	}
 	starts := len(e.plan.procs)
 	for _, s := range e.plan.steps {
 		if s.kind == stepRestart {
@@ -95,11 +125,6 @@ func (e *executor) run() error {
 		}
 	}
 	e.exits = make(chan exitEvent, starts)
-	e.start = time.Now()
-	e.emit(Event{Kind: EventPlanStart, Detail: "logs in " + dir})
-	if err := startGuard(); err != nil {
-		e.emit(Event{Kind: EventWarning, Detail: err.Error()})
-	}
 
 	var errs []error
 	for i, s := range e.plan.steps {
@@ -189,11 +214,10 @@ func (e *executor) runStep(s *Step) error {
 		return e.wait(s)
 	case stepSignal:
 		p := s.procs[0]
-		if p.running {
+		if p.running && s.pause != 0 {
+			e.pause(p, s.pause > 0)
+		} else if p.running {
 			e.signal(p, s.sig)
-			if s.pause != 0 {
-				p.paused = s.pause > 0
-			}
 		}
 		return nil
 	case stepSleep:
@@ -274,7 +298,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	}
 	if p.path == "" {
 		// Not there when the plan was checked: look again now.
-		path, err := e.cfg.starter.LookPath(p.args[0])
+		path, err := e.session.LookPath(p.args[0])
 		if err != nil {
 			closeAll(logs[:])
 			closeAll(readers[:])
@@ -300,10 +324,9 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
 		}
 	}
-	env := append(e.env[:len(e.env):len(e.env)], e.plan.expandAll(p.Env)...)
-	env = append(env, planEnv+"="+e.cookie, procEnv+"="+p.name)
-	h, err := e.cfg.starter.Start(&Command{
-		Path: p.path, Args: e.plan.expandAll(p.args), Env: env, Dir: e.plan.expand(dir),
+	env := append(e.plan.expandAll(e.plan.Env), e.plan.expandAll(p.Env)...)
+	h, err := e.session.Start(&Command{
+		Name: p.name, Path: p.path, Args: e.plan.expandAll(p.args), Env: env, Dir: e.plan.expand(dir),
 		Stdin: p.Stdin, Stdout: child[0], Stderr: child[1], Setup: p.Setup,
 	})
 	for i := range child {
@@ -435,10 +458,26 @@ func (e *executor) signal(p *Proc, sig syscall.Signal) {
 	}
 	e.emit(Event{Kind: EventSignal, Proc: p.name, Pid: p.Pid(), Detail: detail})
 	if p.paused && err == nil && sig != syscall.SIGSTOP && sig != syscall.SIGCONT && sig != syscall.SIGKILL {
-		// A stopped process would not act on the signal until resumed.
-		p.paused = false
-		e.signal(p, syscall.SIGCONT)
+		// A paused process would not act on the signal until resumed.
+		e.pause(p, false)
 	}
+}
+
+// pause pauses p (with its descendants) or resumes it.
+func (e *executor) pause(p *Proc, on bool) {
+	var err error
+	detail := "resumed"
+	if on {
+		err, detail = p.handle.Pause(), "paused"
+	} else {
+		err = p.handle.Resume()
+	}
+	if err != nil {
+		detail += " (failed: " + err.Error() + ")"
+	} else {
+		p.paused = on
+	}
+	e.emit(Event{Kind: EventSignal, Proc: p.name, Pid: p.Pid(), Detail: detail})
 }
 
 // noteExit records the end of a process.
@@ -610,15 +649,15 @@ func (e *executor) finish(failed bool) []error {
 	if left := e.stopAll(); len(left) > 0 && !failed && len(errs) == 0 {
 		errs = append(errs, &StillRunningError{Procs: left})
 	}
-	if leftovers := killLeftovers(e.cookie); len(leftovers) > 0 {
-		var l []Leftover
-		for _, f := range leftovers {
-			l = append(l, Leftover{Name: f.name, Pid: f.pid, Command: f.cmd, Descendant: true, Stopped: "SIGKILL"})
-			e.emit(Event{Kind: EventStop, Proc: f.name, Pid: f.pid, Detail: "left behind: " + f.cmd + "; killed"})
-		}
-		if !failed && !e.cfg.allowDaemons {
-			errs = append(errs, &StillRunningError{Procs: l})
-		}
+	leftovers, err := e.session.Close()
+	if err != nil {
+		errs = append(errs, fmt.Errorf("proctest: backend: %w", err))
+	}
+	for _, l := range leftovers {
+		e.emit(Event{Kind: EventStop, Proc: l.Name, Pid: l.Pid, Detail: "left behind: " + l.Command + "; killed"})
+	}
+	if len(leftovers) > 0 && !failed && !e.cfg.allowDaemons {
+		errs = append(errs, &StillRunningError{Procs: leftovers})
 	}
 	e.wg.Wait()
 	return append(errs, e.logErrors()...)
@@ -660,7 +699,7 @@ func (e *executor) stopAll() []Leftover {
 	}
 	for _, p := range running {
 		if p.paused {
-			e.signal(p, syscall.SIGCONT)
+			e.pause(p, false)
 		}
 		if p.killedBy != "" {
 			e.signal(p, syscall.SIGKILL)

@@ -21,7 +21,7 @@ type config struct {
 	keepLogs     bool
 	stopGrace    time.Duration
 	allowDaemons bool
-	starter      Starter
+	backend      Backend
 	onEvent      []func(Event)
 }
 
@@ -32,7 +32,7 @@ func defaultConfig() config {
 		logRoot:   defaultLogRoot(),
 		keepLogs:  os.Getenv("PROCTEST_KEEP") == "1",
 		stopGrace: 2 * time.Second,
-		starter:   LocalStarter{},
+		backend:   Local,
 	}
 	return c
 }
@@ -70,12 +70,6 @@ func StopGrace(d time.Duration) Option {
 // are killed at the end of the plan.
 func AllowDaemons() Option {
 	return optionFunc(func(c *config) { c.allowDaemons = true })
-}
-
-// WithStarter makes the plan start its programs with s instead of
-// [LocalStarter].
-func WithStarter(s Starter) Option {
-	return optionFunc(func(c *config) { c.starter = s })
 }
 
 // JSONEvents writes each event of the plan to w as a line of JSON, the

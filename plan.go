@@ -46,6 +46,9 @@ type Plan struct {
 	defined  map[string]bool // variables set by the steps built so far
 	ports    []*Var          // variables FreePort allocates
 	at       string          // while a script is read: its file:line
+	// session is the backend opened for the plan while it runs, for the
+	// readiness checks.
+	session Session
 }
 
 // New returns an empty plan named name. The name appears in reports and in
@@ -456,7 +459,7 @@ func (p *Plan) validate() []error {
 		path, ok := paths[cmd]
 		if !ok {
 			var err error
-			path, err = p.cfg.starter.LookPath(cmd)
+			path, err = p.cfg.backend.LookPath(cmd)
 			if err != nil && strings.Contains(cmd, "/") && errors.Is(err, fs.ErrNotExist) {
 				// A program the plan itself builds: looked up when it
 				// starts.

@@ -101,7 +101,7 @@ type Proc struct {
 	streams [2]*watchedStream
 
 	// run-time state, owned by the executor goroutine
-	handle   Process
+	handle   Task
 	running  bool
 	paused   bool
 	exited   chan struct{} // closed when the current run has ended

@@ -115,8 +115,7 @@ func (p *Plan) WaitPort(proc *Proc, addr string) *Step {
 	s := p.readyStep(proc, "wait-port", "port "+addr)
 	p.checkRefs(s.where, s.name, addr)
 	s.ready.check = func(ctx context.Context) error {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", p.expand(addr))
+		c, err := p.session.DialContext(ctx, "tcp", p.expand(addr))
 		if err != nil {
 			return err
 		}
@@ -130,7 +129,10 @@ func (p *Plan) WaitPort(proc *Proc, addr string) *Step {
 func (p *Plan) WaitHTTP(proc *Proc, url string, status int) *Step {
 	s := p.readyStep(proc, "wait-http", fmt.Sprintf("GET %s to answer %d", url, status))
 	p.checkRefs(s.where, s.name, url)
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return p.session.DialContext(ctx, network, addr)
+		}}}
 	s.ready.check = func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, "GET", p.expand(url), nil)
 		if err != nil {
@@ -155,7 +157,7 @@ func (p *Plan) WaitFile(proc *Proc, path string) *Step {
 	s := p.readyStep(proc, "wait-file", "file "+path)
 	p.checkRefs(s.where, s.name, path)
 	s.ready.check = func(ctx context.Context) error {
-		_, err := os.Stat(p.expand(path))
+		_, err := p.session.Stat(p.expand(path))
 		return err
 	}
 	return s

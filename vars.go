@@ -2,7 +2,6 @@ package proctest
 
 import (
 	"fmt"
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -134,22 +133,16 @@ func (p *Plan) expandAll(ss []string) []string {
 }
 
 // allocatePorts gives each FreePort variable a port free now.
-func (p *Plan) allocatePorts() error {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for _, v := range p.ports {
-		// Keep each listener open until all are taken, so that two
-		// variables never get the same port.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("proctest: free-port %s: %w", v.name, err)
-		}
-		ls = append(ls, l)
-		v.setValue(strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+func (p *Plan) allocatePorts(s Session) error {
+	if len(p.ports) == 0 {
+		return nil
+	}
+	ports, err := s.FreePorts(len(p.ports))
+	if err != nil {
+		return fmt.Errorf("proctest: free-port %s: %w", p.ports[0].name, err)
+	}
+	for i, v := range p.ports {
+		v.setValue(strconv.Itoa(ports[i]))
 	}
 	return nil
 }
