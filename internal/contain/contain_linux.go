@@ -98,9 +98,6 @@ func findCgroup() (string, error) {
 	if err := unix.Access(dir, unix.W_OK); err != nil {
 		return "", fmt.Errorf("cgroup %s is not writable: %w", dir, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "cgroup.kill")); err != nil {
-		return "", fmt.Errorf("cgroup %s has no cgroup.kill (Linux 5.14 or later)", dir)
-	}
 	return dir, nil
 }
 
@@ -173,6 +170,10 @@ func NewPlan(cookie string) (p *Plan, layers []string, missing []error) {
 		dir := filepath.Join(setup.cgroupBase, "proctest-"+cookie)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			missing = append(missing, fmt.Errorf("no cgroup per plan: %w", err))
+		} else if _, err := os.Stat(filepath.Join(dir, "cgroup.kill")); err != nil {
+			// The root cgroup has no cgroup.kill: look in a child.
+			unix.Rmdir(dir)
+			missing = append(missing, errors.New("no cgroup per plan: cgroup.kill is missing (Linux 5.14 or later)"))
 		} else {
 			p.dir = dir
 			layers = append(layers, "cgroup "+dir)
@@ -366,7 +367,9 @@ func (p *Plan) members(seen map[int]Found) []Found {
 				continue
 			}
 			fd, ok := seen[pid]
-			if !ok {
+			if !ok || fd.Cmd == "" {
+				// A process caught in the middle of exec shows no
+				// command line yet: look again next time.
 				fd = Found{Pid: pid, Name: name, Cmd: Cmdline(pid)}
 				seen[pid] = fd
 			}
@@ -478,6 +481,11 @@ func (p *Plan) orphans(known map[int]Found) []Found {
 	var out []Found
 	for _, pid := range children() {
 		if f, ok := known[pid]; ok {
+			if f.Cmd == "" {
+				// Caught in the middle of exec: look again.
+				f.Cmd = Cmdline(pid)
+				known[pid] = f
+			}
 			out = append(out, f)
 			continue
 		}
