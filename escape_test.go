@@ -3,8 +3,10 @@ package proctest_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -67,6 +69,37 @@ func init() {
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 			cmd.Start()
 			time.Sleep(time.Millisecond)
+		}
+	}
+	// run-hostile-plan MARKER runs a plan whose processes leave behind
+	// an environment-clearing setsid grandchild, a title-rewriting daemon
+	// and a fork chain, all marked, prints "ready" and blocks; its parent
+	// test then kills it.
+	helpers["run-hostile-plan"] = func(args []string) {
+		m := args[0]
+		p := proctest.New("run-hostile-plan", proctest.AllowDaemons())
+		p.Wait(p.Spawn("sh", "-c", "env -i setsid -f sleep "+m+"; exit 0"), 0)
+		p.Wait(p.Spawn("title-daemon", m), 0)
+		p.Wait(p.Spawn("fork-chain", "5", m), 0)
+		p.Go("report", func(ctx context.Context) error {
+			fmt.Println("ready")
+			<-ctx.Done()
+			return nil
+		})
+		p.Sleep(time.Hour)
+		p.Execute(context.Background())
+		os.Exit(0)
+	}
+	// ticker FILE appends a line to FILE every 5 ms.
+	helpers["ticker"] = func(args []string) {
+		f, err := os.OpenFile(args[0], os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		for {
+			fmt.Fprintln(f, time.Now().UnixNano())
+			time.Sleep(5 * time.Millisecond)
 		}
 	}
 	// linger MARKER waits to be killed.
@@ -182,6 +215,12 @@ func withMarker(marker string) []string {
 // cgroupsInForce reports whether plans of this test binary get a cgroup.
 func cgroupsInForce(t *testing.T) bool {
 	t.Helper()
+	return planCgroup(t) != ""
+}
+
+// planCgroup returns the cgroup a plan of this test binary gets, or "".
+func planCgroup(t *testing.T) string {
+	t.Helper()
 	var layers string
 	p := proctest.New("probe", proctest.LogDir(t.TempDir()), proctest.OnEvent(func(e proctest.Event) {
 		if e.Kind == proctest.EventInfo && strings.HasPrefix(e.Detail, "containment: ") {
@@ -195,7 +234,12 @@ func cgroupsInForce(t *testing.T) bool {
 	if layers == "" {
 		t.Fatal("no containment event at the plan's start")
 	}
-	return strings.Contains(layers, "cgroup ")
+	_, dir, ok := strings.Cut(layers, "cgroup ")
+	if !ok {
+		return ""
+	}
+	dir, _, _ = strings.Cut(dir, ",")
+	return dir
 }
 
 // checkEscape runs one plan of shape and checks that it failed naming
@@ -270,9 +314,9 @@ func TestBackgroundAndExit(t *testing.T) {
 	}
 	n := 2000
 	if testing.Short() {
-		n = 200
+		n = 300
 	}
-	loopEscapes(t, escapeShapes[:1], n, 16)
+	loopEscapes(t, escapeShapes[:1], n, 32)
 }
 
 // TestHostileLeftovers runs every hostile shape hundreds of times. Where
@@ -285,7 +329,7 @@ func TestHostileLeftovers(t *testing.T) {
 	}
 	n := 200
 	if testing.Short() {
-		n = 20
+		n = 100
 	}
 	shapes := escapeShapes
 	if !cgroupsInForce(t) {
@@ -305,10 +349,8 @@ func TestHostileLeftoversWithoutCgroup(t *testing.T) {
 	if runtime.GOOS != "linux" || os.Getenv("PROCTEST_CGROUP") == "0" {
 		t.Skip("Linux only; already without the cgroup layer")
 	}
-	args := []string{"-test.run=^(TestHostileLeftovers|TestBackgroundAndExit|TestEightPlansEachItsOwn)$", "-test.count=1"}
-	if testing.Short() {
-		args = append(args, "-test.short")
-	}
+	// The fallback is tried less than the layer in force here.
+	args := []string{"-test.run=^(TestHostileLeftovers|TestBackgroundAndExit|TestEightPlansEachItsOwn)$", "-test.count=1", "-test.short"}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "PROCTEST_CGROUP=0")
 	out, err := cmd.CombinedOutput()
@@ -374,4 +416,115 @@ func TestEightPlansEachItsOwn(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHostileLeftoversSurviveNoSIGKILL kills a program in the middle of a
+// plan whose processes left hostile descendants: where cgroups are
+// writable, the guard ends them all.
+func TestHostileLeftoversSurviveNoSIGKILL(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the guard runs on Linux only")
+	}
+	cg := planCgroup(t)
+	if cg == "" {
+		t.Skip("without a cgroup, descendants that clear their environment in a session of their own survive a SIGKILL of the program (see the package documentation)")
+	}
+	base := filepath.Dir(cg)
+	for i := range 10 {
+		m := newMarker()
+		cmd := exec.Command("run-hostile-plan", m)
+		cmd.Env = append(os.Environ(), "PROCTEST_LOGDIR="+t.TempDir())
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line := make([]byte, 6)
+		if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("run-hostile-plan said %q, %v", line, err)
+		}
+		if n := len(withMarker(m)); n < 3 {
+			t.Errorf("round %d: %d marked processes before the kill, want at least 3", i, n)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		killed := time.Now()
+		var left []string
+		for time.Since(killed) < 10*time.Second {
+			if left = withMarker(m); len(left) == 0 {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if len(left) > 0 {
+			t.Fatalf("round %d: still running 10s after the SIGKILL: %v", i, left)
+		}
+		groups := filepath.Join(base, fmt.Sprintf("proctest-%d.*", cmd.Process.Pid))
+		for time.Since(killed) < 10*time.Second {
+			if dirs, _ := filepath.Glob(groups); len(dirs) == 0 {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if dirs, _ := filepath.Glob(groups); len(dirs) > 0 {
+			t.Fatalf("round %d: cgroups left 10s after the SIGKILL: %v", i, dirs)
+		}
+		t.Logf("round %d: all gone %v after the SIGKILL", i, time.Since(killed).Round(time.Millisecond))
+	}
+}
+
+// TestPauseFreezesTheTree pauses a process whose child, in a session of
+// its own, keeps a ticker: the freeze stops both, which SIGSTOP to the
+// process group could not.
+func TestPauseFreezesTheTree(t *testing.T) {
+	if runtime.GOOS != "linux" || !cgroupsInForce(t) {
+		t.Skip("freezing a process tree needs a cgroup; without one Pause stops the process group")
+	}
+	t.Parallel()
+	file := t.TempDir() + "/ticks"
+	size := func() int64 {
+		st, err := os.Stat(file)
+		if err != nil {
+			return 0
+		}
+		return st.Size()
+	}
+	proctest.Run(t, func(p *proctest.Plan) {
+		sh := p.Spawn("sh", "-c", "setsid ticker "+file+" & echo started; wait")
+		p.WaitStdout(sh, "^started$")
+		p.WaitFunc(sh, "ticking", func(ctx context.Context) error {
+			if size() == 0 {
+				return fmt.Errorf("no tick yet")
+			}
+			return nil
+		})
+		p.Pause(sh)
+		frozen := p.Go("frozen", func(ctx context.Context) error {
+			before := size()
+			time.Sleep(300 * time.Millisecond)
+			if after := size(); after != before {
+				return fmt.Errorf("ticks went from %d to %d bytes while paused", before, after)
+			}
+			return nil
+		})
+		p.Wait(frozen, 0)
+		p.Resume(sh)
+		going := p.Go("going", func(ctx context.Context) error {
+			before := size()
+			for size() == before {
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("no tick after the resume")
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+			return nil
+		})
+		p.Wait(going, 0)
+		p.Kill(sh)
+	}, proctest.AllowDaemons())
 }
