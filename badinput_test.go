@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/proctest/proctest"
-	"golang.org/x/sys/unix"
 )
 
 // TestBadInput is the list of inputs a plan must refuse, each with the
@@ -468,41 +467,6 @@ func logsInside(stdout string) func(t *testing.T, root, dir string) {
 	}
 }
 
-// readOnlyDir returns a directory that even root cannot write: a
-// read-only bind mount of an empty directory, unmounted at cleanup.
-func readOnlyDir(t *testing.T) string {
-	dir := t.TempDir()
-	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
-		t.Skipf("this case needs to mount a file system, which is not permitted here: %v", err)
-	}
-	unmountAtCleanup(t, dir)
-	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
-		t.Skipf("this case needs to remount a bind mount read-only, which is not permitted here: %v", err)
-	}
-	return dir
-}
-
-// smallTmpfs returns the root of a 256 KiB tmpfs, unmounted at cleanup.
-func smallTmpfs(t *testing.T) string {
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=256k,mode=0755"); err != nil {
-		t.Skipf("this case needs to mount a tmpfs, which is not permitted here: %v", err)
-	}
-	unmountAtCleanup(t, dir)
-	return dir
-}
-
-// unmountAtCleanup unmounts dir when the test ends, before its temporary
-// directories are removed.
-func unmountAtCleanup(t *testing.T, dir string) {
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-			unix.Unmount(dir, unix.MNT_DETACH)
-		}
-	})
-}
-
 // Running out of processes. The kernel never applies RLIMIT_NPROC to root,
 // so the case runs a helper program as the unprivileged user nobody, which
 // lowers its own limit and runs a plan of many sleeps. The limit counts
@@ -549,13 +513,7 @@ var nprocHelper = proctest.Helper("badinput-nproc", func(args []string) int {
 	time.Sleep(50 * time.Millisecond) // for the guard to settle
 	res := nprocResult{Uid: os.Getuid(), Tasks: userTasks(os.Getuid())}
 	res.Limit = res.Tasks + nprocRoom
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	lim.Cur = uint64(res.Limit)
-	if err := unix.Setrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
+	if err := limitProcesses(res.Limit); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -699,10 +657,8 @@ func outOfProcesses(t *testing.T, root string) (string, error) {
 		"HOME=" + home, "TMPDIR=" + home, "PROCTEST_LOGDIR=" + root,
 		"PROCTEST_HELPER=" + nprocHelper.Name(),
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Credential: &syscall.Credential{Uid: nobody, Gid: nobody},
-		Pdeathsig:  syscall.SIGKILL,
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	dieWithParent(cmd.SysProcAttr)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
