@@ -47,19 +47,63 @@
 // # Containment
 //
 // Each program runs in a process group of its own and is signalled as a
-// group. No process a plan started survives it, descendants included, even
-// one that called setsid: at its end the plan finds them by an environment
-// variable they inherit, kills them, and fails unless [AllowDaemons]. If
-// the test binary itself is killed, even by SIGKILL, its plans' processes
-// die with it (see contain_linux.go for how).
+// group. At its end a plan ends whatever its processes left running, names
+// the process each leftover comes from, and fails unless [AllowDaemons].
+// What finds leftovers is the kernel, through the strongest layer the
+// machine offers; the plan's first event (kind "info") says which are in
+// force, and [Run] logs a warning for each that is missing:
 //
-// # Limits
+//   - A cgroup per plan, on Linux where cgroup v2 is writable (root, or a
+//     delegated user slice; the cgroup2 mount is found in
+//     /proc/self/mountinfo, so hybrid layouts work). Every process starts
+//     inside a group of its own under the plan's, so no descendant can
+//     leave: daemons, double forks, programs that clear their
+//     environment or rewrite their title, fork chains and storms, re-exec
+//     loops and stopped processes are all found, attributed to the process
+//     whose group they are in, and ended with cgroup.kill. [Plan.Pause]
+//     freezes a process's whole tree (cgroup.freeze).
+//   - Without a writable cgroup, on Linux: the running program is a child
+//     subreaper while plans run, so orphaned descendants become its
+//     children instead of init's. Those in the process group or session of
+//     a process of the plan, or carrying its environment tag, are found
+//     and ended. A descendant that both leaves its session (setsid) and
+//     clears or overwrites its environment is not told apart from other
+//     children of the program, and survives. Pause stops the process group
+//     with SIGSTOP.
+//   - Environment tags: every process gets PROCTEST_PLAN and
+//     PROCTEST_PROC, which descendants inherit; they attribute leftovers
+//     and are what the guard looks for without a cgroup.
+//   - Off Linux, process groups only: a descendant that leaves its group
+//     is not found.
 //
-// proctest runs on Linux. A descendant that clears its environment escapes
-// the end-of-plan search. The guard that cleans up after a SIGKILLed test
-// binary is the binary itself started again, once per binary, with
-// PROCTEST_GUARD set: the package's init function runs it. While plans
-// run, the package also handles SIGINT and SIGTERM: it stops every plan,
-// prints their reports and raises the signal again. Plans of one binary
-// share nothing else: many can run in parallel.
+// If the test binary itself is killed, even by SIGKILL, its processes die
+// with it (Pdeathsig), and the guard (below) kills the plans' cgroups,
+// then every process with one of their environment tags. With cgroups
+// nothing survives; without, what the subreaper layer misses survives
+// too.
+//
+// # Global state
+//
+// The package has these process-wide effects, all on Linux:
+//
+//   - The guard: at the first plan, the running program starts a copy of
+//     itself with PROCTEST_GUARD set, which waits for the program to end
+//     and then kills what its plans left. The package's init function
+//     runs the guard in that copy and exits; in any other program it does
+//     nothing.
+//   - The child subreaper mark (PR_SET_CHILD_SUBREAPER), set while plans
+//     without a cgroup run and cleared when the last ends. Meanwhile,
+//     orphans of any child of the program become its children.
+//   - Interrupts: while plans run, SIGINT and SIGTERM stop every plan,
+//     print their reports and raise the signal again.
+//   - Flags read from the test binary, if defined: -update (rewrite golden
+//     files, see [Plan.ExpectStdoutFile]) and -test.gocoverdir (passed to
+//     helper programs, see [Helper]).
+//
+// Plans of one program share nothing else: many can run in parallel.
+//
+// # Backends
+//
+// Where and how programs run is the [Backend]'s business: [Local], the
+// default, runs them on this machine; [WithBackend] chooses another.
 package proctest
