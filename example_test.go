@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/proctest/proctest"
 )
@@ -51,4 +53,65 @@ func ExamplePlan_WaitStdout() {
 	p.Kill(srv)
 	fmt.Println(p.Execute(context.Background()))
 	// Output: <nil>
+}
+
+// exampleT stands in for the *testing.T a test passes to Run.
+type exampleT struct{}
+
+func (exampleT) Helper()                     {}
+func (exampleT) Name() string                { return "TestExample" }
+func (exampleT) Fatal(args ...any)           { fmt.Println(args...) }
+func (exampleT) Logf(string, ...any)         {}
+func (exampleT) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+// Run builds a plan, checks it, runs it after the function returns, and
+// fails the test with the report if anything went otherwise. In a test,
+// pass the *testing.T.
+func ExampleRun() {
+	var t proctest.TB = exampleT{} // in a test: t *testing.T
+	proctest.Run(t, func(p *proctest.Plan) {
+		sh := p.Spawn("sh", "-c", "echo ready; read line; echo got $line")
+		sh.Stdin = strings.NewReader("hello\n")
+		p.WaitStdout(sh, "^ready$")
+		p.Wait(sh, 0)
+		p.ExpectStdout(sh, "^got hello$")
+	})
+	fmt.Println("passed")
+	// Output: passed
+}
+
+// A Go helper program: the test binary itself, started again, runs fn.
+// The helper is declared at package level and RunHelpers (or Main) is
+// called first thing in TestMain, so that the copy runs it and exits.
+var exampleGreeter = proctest.Helper("greeter", func(args []string) int {
+	fmt.Println("hello,", args[0])
+	return 0
+})
+
+func ExampleHelper() {
+	p := proctest.New("helper-example")
+	g := p.SpawnHelper(exampleGreeter, "world")
+	p.Wait(g, 0)
+	p.ExpectStdout(g, "^hello, world$")
+	fmt.Println(p.Execute(context.Background()))
+	// Output: <nil>
+}
+
+// A timeline page drawn from recorded events, as proctest writes into the
+// log directory of every failed plan.
+func ExampleWriteTimeline() {
+	var events []proctest.Event
+	p := proctest.New("timeline-example", proctest.OnEvent(func(e proctest.Event) { events = append(events, e) }))
+	p.Wait(p.Spawn("true"), 0)
+	if err := p.Execute(context.Background()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	var page strings.Builder
+	if err := proctest.WriteTimeline(&page, proctest.Timeline{Plan: "timeline-example", Events: events}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(strings.HasPrefix(page.String(), "<!DOCTYPE html>"), strings.Contains(page.String(), "<svg"))
+	// Output: true true
 }
