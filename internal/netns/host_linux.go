@@ -67,8 +67,7 @@ type life struct {
 	paused   Method
 
 	// Guarded by the Network's mu.
-	nft      *nftables.Conn // in the host's namespace, made at the first Apply
-	hasTable bool           // the host has the table proctest
+	nft *nftables.Conn // in the host's namespace
 }
 
 // A startReq asks the host's thread to start a command.
@@ -104,11 +103,10 @@ func (n *Network) AddHost(ctx context.Context, name string, addr netip.Addr, cgr
 	}
 	h.life = l
 	n.hosts = append(n.hosts, h)
-	if r := n.rules[name]; !r.empty() {
-		// Only a State naming the host has rules for it, and a State
-		// cannot name a host before it exists; kept for safety.
-		if err := l.program(r); err != nil {
-			return h, fmt.Errorf("netns: add host %s: apply: %w", name, err)
+	if n.state.wildcards() {
+		// A loss from or to any host now covers this one too.
+		if err := n.applyLocked(n.state); err != nil {
+			return h, fmt.Errorf("netns: add host %s: %w", name, err)
 		}
 	}
 	return h, nil
@@ -192,7 +190,15 @@ func (h *Host) begin(ctx context.Context) (*life, error) {
 	}
 	ready := make(chan error, 1)
 	go l.run(ctx, h, ready)
-	if err := <-ready; err != nil {
+	err := <-ready
+	if err == nil {
+		// The table is there from the start (see program).
+		if err = l.program(h.n.rules[h.name]); err != nil {
+			err = fmt.Errorf("nftables: %w", err)
+			l.init.Process.Kill()
+		}
+	}
+	if err != nil {
 		<-l.exited
 		h.n.made = append(h.n.made, l.made...)
 		return nil, errors.Join(err, l.release(ctx, h))
@@ -558,11 +564,6 @@ func (h *Host) Restart(ctx context.Context) error {
 	h.mu.Lock()
 	h.life = l
 	h.mu.Unlock()
-	if r := n.rules[h.name]; !r.empty() {
-		if err := l.program(r); err != nil {
-			return fmt.Errorf("netns: restart %s: apply: %w", h.name, err)
-		}
-	}
 	return nil
 }
 

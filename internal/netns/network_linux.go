@@ -189,6 +189,11 @@ func (n *Network) Apply(state State) error {
 	if n.closed {
 		return errors.New("netns: apply: network is closed")
 	}
+	return n.applyLocked(state)
+}
+
+// applyLocked is Apply; the caller holds n.mu.
+func (n *Network) applyLocked(state State) error {
 	addrs := make(map[string]netip.Addr, len(n.hosts))
 	for _, h := range n.hosts {
 		addrs[h.name] = h.addr

@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Network faults. Each host with something to drop has one nftables table,
-// ip proctest, in its own network namespace, replaced whole in one
+// Network faults. Each host has one nftables table, ip proctest, in its
+// own network namespace, made with the host and replaced whole in one
 // transaction at each Apply:
 //
 //	table ip proctest {
@@ -27,8 +27,10 @@ import (
 //		}
 //	}
 //
-// A host with nothing to drop has no table, so that a healthy network
-// loads nothing into the kernel.
+// The table exists from the host's start, even with nothing to drop,
+// because its ct rule keeps connection tracking on in the namespace: a
+// connection made before tracking began would be taken, at its next packet,
+// for a new one.
 
 // tableName is the name of the hosts' nftables table.
 const tableName = "proctest"
@@ -36,9 +38,6 @@ const tableName = "proctest"
 // program replaces l's table with one for r, in one transaction. The
 // caller holds the Network's mu.
 func (l *life) program(r hostRules) error {
-	if r.empty() && !l.hasTable {
-		return nil
-	}
 	if l.nft == nil {
 		c, err := nftables.New(nftables.WithNetNSFd(l.nsFD), nftables.AsLasting())
 		if err != nil {
@@ -52,21 +51,15 @@ func (l *life) program(r hostRules) error {
 	// any case.
 	c.AddTable(t)
 	c.DelTable(t)
-	if !r.empty() {
-		c.AddTable(t)
-		if err := addRules(c, t, r); err != nil {
-			// The queued messages must not go out with a later
-			// Flush: drop the connection, and them with it.
-			c.CloseLasting()
-			l.nft = nil
-			return err
-		}
-	}
-	if err := c.Flush(); err != nil {
+	c.AddTable(t)
+	if err := addRules(c, t, r); err != nil {
+		// The queued messages must not go out with a later Flush: drop
+		// the connection, and them with it.
+		c.CloseLasting()
+		l.nft = nil
 		return err
 	}
-	l.hasTable = !r.empty()
-	return nil
+	return c.Flush()
 }
 
 // addRules adds to t the sets, chains and rules for r.
@@ -97,28 +90,26 @@ func addRules(c *nftables.Conn, t *nftables.Table, r hostRules) error {
 			&expr.Verdict{Kind: expr.VerdictDrop},
 		}})
 	}
-	if len(r.dropNew) > 0 {
-		conn := c.AddChain(&nftables.Chain{
-			Name: "conn", Table: t, Type: nftables.ChainTypeFilter,
-			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityMangle,
-		})
-		set, err := addSet(c, t, 2, "new_from", r.dropNew)
-		if err != nil {
-			return err
-		}
-		c.AddRule(&nftables.Rule{Table: t, Chain: conn, Exprs: []expr.Any{
-			loadSaddr(),
-			&expr.Lookup{SourceRegister: 1, SetName: set.Name, SetID: set.ID},
-			&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
-			&expr.Bitwise{
-				SourceRegister: 1, DestRegister: 1, Len: 4,
-				Mask: binaryutil.NativeEndian.PutUint32(expr.CtStateBitNEW),
-				Xor:  binaryutil.NativeEndian.PutUint32(0),
-			},
-			&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(0)},
-			&expr.Verdict{Kind: expr.VerdictDrop},
-		}})
+	conn := c.AddChain(&nftables.Chain{
+		Name: "conn", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityMangle,
+	})
+	set, err := addSet(c, t, 2, "new_from", r.dropNew)
+	if err != nil {
+		return err
 	}
+	c.AddRule(&nftables.Rule{Table: t, Chain: conn, Exprs: []expr.Any{
+		loadSaddr(),
+		&expr.Lookup{SourceRegister: 1, SetName: set.Name, SetID: set.ID},
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+		&expr.Bitwise{
+			SourceRegister: 1, DestRegister: 1, Len: 4,
+			Mask: binaryutil.NativeEndian.PutUint32(expr.CtStateBitNEW),
+			Xor:  binaryutil.NativeEndian.PutUint32(0),
+		},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(0)},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	}})
 	return nil
 }
 

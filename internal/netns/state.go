@@ -94,6 +94,17 @@ func anyHost(name string) string {
 	return name
 }
 
+// wildcards reports whether s has a loss from or to any host, which
+// covers hosts added after it was applied.
+func (s State) wildcards() bool {
+	for l := range s.Loss {
+		if l.From == "" || l.To == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // lossMod is the modulus of the random number a loss rule compares: loss
 // is set in steps of 1/lossMod.
 const lossMod = 10000
