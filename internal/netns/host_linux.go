@@ -53,6 +53,7 @@ type life struct {
 	pidnsID  [2]uint64 // its device and inode, to find its processes
 	init     *exec.Cmd
 	initIn   *os.File // the init's standard input: closing it ends the host
+	initOut  *os.File // the init's standard output, until it is ready
 	cgroup   string   // the group's directory, "" if none
 	cgroupFD int
 	made     []string // cgroup directories made for it, parents first
@@ -67,7 +68,8 @@ type life struct {
 	paused   Method
 
 	// Guarded by the Network's mu.
-	nft *nftables.Conn // in the host's namespace
+	nft   *nftables.Conn // in the host's namespace
+	table *table         // its table, once made
 }
 
 // A startReq asks the host's thread to start a command.
@@ -245,9 +247,6 @@ func (l *life) setup(ctx context.Context, h *Host) error {
 	if l.nsFD, err = openThreadNS("net"); err != nil {
 		return err
 	}
-	if err := l.link(h); err != nil {
-		return err
-	}
 	if h.cgroupParent != "" {
 		l.cgroup = filepath.Join(h.cgroupParent, h.name)
 		l.cgroupFD, l.made, err = makeCgroup(l.cgroup)
@@ -256,7 +255,7 @@ func (l *life) setup(ctx context.Context, h *Host) error {
 			return fmt.Errorf("cgroup: %w", err)
 		}
 	}
-	if err := l.startInit(ctx, h); err != nil {
+	if err := l.startInit(h); err != nil {
 		return err
 	}
 	pidns := fmt.Sprintf("/proc/%d/ns/pid", l.init.Process.Pid)
@@ -271,7 +270,11 @@ func (l *life) setup(ctx context.Context, h *Host) error {
 	if err := unix.Setns(l.pidnsFD, unix.CLONE_NEWPID); err != nil {
 		return fmt.Errorf("enter the PID namespace of the init: %w", err)
 	}
-	return nil
+	// The link is made while the init starts up.
+	if err := l.link(h); err != nil {
+		return err
+	}
+	return l.awaitInit(ctx)
 }
 
 // link makes the host's veth, its end eth0 in the host with the host's
@@ -324,9 +327,8 @@ func hostMAC(a netip.Addr) net.HardwareAddr {
 	return net.HardwareAddr{0x02, 0x70, b[0], b[1], b[2], b[3]}
 }
 
-// startInit starts the host's init, pid 1 of a new PID namespace, and
-// waits until it is ready or ctx ends.
-func (l *life) startInit(ctx context.Context, h *Host) error {
+// startInit starts the host's init, pid 1 of a new PID namespace.
+func (l *life) startInit(h *Host) error {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -337,7 +339,6 @@ func (l *life) startInit(ctx context.Context, h *Host) error {
 		inW.Close()
 		return err
 	}
-	defer outR.Close()
 	cmd := &exec.Cmd{
 		Path:   "/proc/self/exe",
 		Args:   []string{"proctest-hostinit", h.name},
@@ -360,20 +361,30 @@ func (l *life) startInit(ctx context.Context, h *Host) error {
 	outW.Close()
 	if err != nil {
 		inW.Close()
+		outR.Close()
 		return fmt.Errorf("start init: %w", err)
 	}
-	l.init, l.initIn = cmd, inW
+	l.init, l.initIn, l.initOut = cmd, inW, outR
 	go func() {
 		cmd.Wait()
 		close(l.done)
 	}()
-	stop := context.AfterFunc(ctx, func() { outR.SetReadDeadline(time.Unix(1, 0)) })
+	return nil
+}
+
+// awaitInit waits until the init says it is ready, or ctx ends.
+func (l *life) awaitInit(ctx context.Context) error {
+	defer func() {
+		l.initOut.Close()
+		l.initOut = nil
+	}()
+	stop := context.AfterFunc(ctx, func() { l.initOut.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	got := make([]byte, len(initReady))
-	n, err := io.ReadFull(outR, got)
+	n, err := io.ReadFull(l.initOut, got)
 	if err != nil || !bytes.Equal(got, []byte(initReady)) {
 		return fmt.Errorf("host init (pid %d) did not start: %v (it wrote %q; does the program call netns.MaybeRunInit first thing?)",
-			cmd.Process.Pid, err, got[:n])
+			l.init.Process.Pid, err, got[:n])
 	}
 	return nil
 }
@@ -385,8 +396,10 @@ func (l *life) release(ctx context.Context, h *Host) error {
 	if l.nft != nil {
 		l.nft.CloseLasting()
 	}
-	if l.initIn != nil {
-		l.initIn.Close()
+	for _, f := range []*os.File{l.initIn, l.initOut} {
+		if f != nil {
+			f.Close()
+		}
 	}
 	if l.vethMade && h.n.nl != nil {
 		// Gone already if the namespace has been destroyed.
