@@ -77,7 +77,7 @@ func (s State) String() string {
 	})
 	for _, l := range links {
 		if s.Loss[l] > 0 {
-			parts = append(parts, fmt.Sprintf("%s->%s loss %g%%", anyHost(l.From), anyHost(l.To), s.Loss[l]*100))
+			parts = append(parts, fmt.Sprintf("%s->%s loss %.4g%%", anyHost(l.From), anyHost(l.To), s.Loss[l]*100))
 		}
 	}
 	if len(parts) == 0 {
@@ -121,11 +121,6 @@ type hostRules struct {
 type lossRule struct {
 	from  netip.Addr
 	below uint32
-}
-
-// empty reports whether r drops nothing.
-func (r hostRules) empty() bool {
-	return len(r.drop) == 0 && len(r.dropNew) == 0 && len(r.loss) == 0
 }
 
 // compile checks s against the hosts of a network (name to address) and
