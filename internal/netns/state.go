@@ -1,0 +1,216 @@
+package netns
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// State is what a network does to the packets between its hosts. The zero
+// State is a healthy network. Every fault acts at the receiving host,
+// before anything else there sees the packet, and never on packets from or
+// to the network's control point (Network.Addr).
+type State struct {
+	// Drop maps a host's name to the names of the hosts whose packets it
+	// drops, every one, established connections included (Jepsen's
+	// "grudge"). Drop["n2"] = ["n1"] blocks n1 to n2 one way at the packet
+	// level: UDP from n2 to n1 still arrives, but TCP fails both ways,
+	// because n2 also drops n1's answers to its handshakes. Nil: no host
+	// drops anything.
+	Drop map[string][]string
+	// DropNew maps a host's name to the names of the hosts whose new
+	// connections it drops (conntrack state new), while packets of
+	// connections already made pass. DropNew["n2"] = ["n1"] is a
+	// connection-level one-way block: n2 can connect to n1, n1 cannot
+	// connect to n2. Nil: none.
+	DropNew map[string][]string
+	// Loss maps a link to the fraction of its packets, from 0 to 1, that
+	// the receiving host drops at random (in steps of 1/10000). An empty
+	// From stands for every other host, an empty To for every host. Nil: no
+	// loss.
+	Loss map[Link]float64
+}
+
+// A Link is a direction between two hosts, named by their names.
+type Link struct {
+	From, To string
+}
+
+// Clone returns a deep copy of s.
+func (s State) Clone() State {
+	c := State{Loss: maps.Clone(s.Loss)}
+	if s.Drop != nil {
+		c.Drop = make(map[string][]string, len(s.Drop))
+		for k, v := range s.Drop {
+			c.Drop[k] = slices.Clone(v)
+		}
+	}
+	if s.DropNew != nil {
+		c.DropNew = make(map[string][]string, len(s.DropNew))
+		for k, v := range s.DropNew {
+			c.DropNew[k] = slices.Clone(v)
+		}
+	}
+	return c
+}
+
+// String describes s in words, one fault per clause, in a stable order:
+// "n3 drops n1,n2; n2 drops new from n1; n1->n3 loss 30%", or "healthy".
+func (s State) String() string {
+	var parts []string
+	for _, h := range slices.Sorted(maps.Keys(s.Drop)) {
+		if len(s.Drop[h]) > 0 {
+			parts = append(parts, h+" drops "+strings.Join(slices.Sorted(slices.Values(s.Drop[h])), ","))
+		}
+	}
+	for _, h := range slices.Sorted(maps.Keys(s.DropNew)) {
+		if len(s.DropNew[h]) > 0 {
+			parts = append(parts, h+" drops new from "+strings.Join(slices.Sorted(slices.Values(s.DropNew[h])), ","))
+		}
+	}
+	links := slices.SortedFunc(maps.Keys(s.Loss), func(a, b Link) int {
+		return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
+	})
+	for _, l := range links {
+		if s.Loss[l] > 0 {
+			parts = append(parts, fmt.Sprintf("%s->%s loss %.4g%%", anyHost(l.From), anyHost(l.To), s.Loss[l]*100))
+		}
+	}
+	if len(parts) == 0 {
+		return "healthy"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// anyHost names an empty host of a Link.
+func anyHost(name string) string {
+	if name == "" {
+		return "*"
+	}
+	return name
+}
+
+// wildcards reports whether s has a loss from or to any host, which
+// covers hosts added after it was applied.
+func (s State) wildcards() bool {
+	for l := range s.Loss {
+		if l.From == "" || l.To == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// lossMod is the modulus of the random number a loss rule compares: loss
+// is set in steps of 1/lossMod.
+const lossMod = 10000
+
+// hostRules is what one host drops: its part of a State.
+type hostRules struct {
+	drop    []netip.Addr // sources whose packets it drops
+	dropNew []netip.Addr // sources whose new connections it drops
+	loss    []lossRule   // random drops, by source
+}
+
+// A lossRule drops a packet from a source when a random number modulo
+// lossMod is below below.
+type lossRule struct {
+	from  netip.Addr
+	below uint32
+}
+
+// compile checks s against the hosts of a network (name to address) and
+// splits it by receiving host. Every host of addrs has an entry.
+func (s State) compile(addrs map[string]netip.Addr) (map[string]hostRules, error) {
+	rules := make(map[string]hostRules, len(addrs))
+	for name := range addrs {
+		rules[name] = hostRules{}
+	}
+	sources := func(what, to string, from []string) ([]netip.Addr, error) {
+		if _, ok := addrs[to]; !ok {
+			return nil, fmt.Errorf("%s: unknown host %q", what, to)
+		}
+		var out []netip.Addr
+		for _, f := range from {
+			a, ok := addrs[f]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("%s of %s: unknown host %q", what, to, f)
+			case f == to:
+				return nil, fmt.Errorf("%s of %s: a host cannot drop its own packets", what, to)
+			}
+			out = append(out, a)
+		}
+		slices.SortFunc(out, netip.Addr.Compare)
+		return slices.Compact(out), nil
+	}
+	for to, from := range s.Drop {
+		a, err := sources("drop", to, from)
+		if err != nil {
+			return nil, err
+		}
+		r := rules[to]
+		r.drop = a
+		rules[to] = r
+	}
+	for to, from := range s.DropNew {
+		a, err := sources("drop new", to, from)
+		if err != nil {
+			return nil, err
+		}
+		r := rules[to]
+		r.dropNew = a
+		rules[to] = r
+	}
+	// A loss given for a pair of hosts wins over one given for any host;
+	// of two losses, the larger.
+	type pair struct{ from, to string }
+	loss := map[pair]float64{}
+	exact := map[pair]bool{}
+	for l, f := range s.Loss {
+		if math.IsNaN(f) || f < 0 || f > 1 {
+			return nil, fmt.Errorf("loss %s->%s: %v is not a fraction from 0 to 1", anyHost(l.From), anyHost(l.To), f)
+		}
+		for _, n := range []string{l.From, l.To} {
+			if _, ok := addrs[n]; n != "" && !ok {
+				return nil, fmt.Errorf("loss %s->%s: unknown host %q", anyHost(l.From), anyHost(l.To), n)
+			}
+		}
+		if l.From != "" && l.From == l.To {
+			return nil, fmt.Errorf("loss %s->%s: a host cannot drop its own packets", l.From, l.To)
+		}
+		isExact := l.From != "" && l.To != ""
+		for to := range addrs {
+			for from := range addrs {
+				if from == to || l.To != "" && l.To != to || l.From != "" && l.From != from {
+					continue
+				}
+				p := pair{from, to}
+				switch {
+				case isExact && !exact[p]:
+					loss[p], exact[p] = f, true
+				case isExact == exact[p]:
+					loss[p] = max(loss[p], f)
+				}
+			}
+		}
+	}
+	for p, f := range loss {
+		below := uint32(math.Round(f * lossMod))
+		if below == 0 {
+			continue
+		}
+		r := rules[p.to]
+		r.loss = append(r.loss, lossRule{from: addrs[p.from], below: below})
+		rules[p.to] = r
+	}
+	for name, r := range rules {
+		slices.SortFunc(r.loss, func(a, b lossRule) int { return a.from.Compare(b.from) })
+		rules[name] = r
+	}
+	return rules, nil
+}
