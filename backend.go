@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"syscall"
@@ -113,4 +114,70 @@ type Task interface {
 // WithBackend makes the plan run its programs with b instead of [Local].
 func WithBackend(b Backend) Option {
 	return optionFunc(func(c *config) { c.backend = b })
+}
+
+// A HostSession is a [Session] that can also make hosts: machines of the
+// plan with an address of their own, whose processes can be paused,
+// killed and restarted together. A plan with hosts needs one.
+type HostSession interface {
+	Session
+	// AddHost makes and starts a host. Hosts are added in the order the
+	// plan declares them, before its first step.
+	AddHost(ctx context.Context, spec HostSpec) (HostHandle, error)
+}
+
+// HostSpec describes a host to make.
+type HostSpec struct {
+	// Name is the host's name in the plan.
+	Name string
+	// Dir is the host's own directory, kept across restarts.
+	Dir string
+}
+
+// A HostHandle is one host of a [HostSession].
+type HostHandle interface {
+	// Addr is the host's address, the same across restarts.
+	Addr() netip.Addr
+	// Start starts cmd on the host, as [Session.Start] does.
+	Start(cmd *Command) (Task, error)
+	// DialContext connects from inside the host.
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+	// Pause freezes every process of the host; it says how.
+	Pause(ctx context.Context) (how string, err error)
+	// Resume undoes Pause.
+	Resume(ctx context.Context) error
+	// Kill kills every process of the host with SIGKILL; it says how.
+	// Their Tasks' Wait report it.
+	Kill() (how string, err error)
+	// Wait waits until a killed host is gone. It is called once the
+	// Tasks of its processes have been waited for.
+	Wait(ctx context.Context) error
+	// Restart brings a killed host back, with the same name, address and
+	// directory and no processes.
+	Restart(ctx context.Context) error
+}
+
+// A Feature is something a plan may need of its backend.
+type Feature string
+
+// The features a plan may need.
+const (
+	// FeatureHosts: hosts with addresses of their own ([Plan.Host]).
+	FeatureHosts Feature = "hosts"
+)
+
+// A FeatureChecker is a [Backend] that can tell, before a plan starts,
+// whether it can do what the plan needs.
+type FeatureChecker interface {
+	// Supports returns nil if the backend can do f here, or why not.
+	Supports(f Feature) error
+}
+
+// Supported reports whether the default backend, [Local], can do f on
+// this machine, and if not, why: for a test to skip.
+func Supported(f Feature) (bool, string) {
+	if err := Local.(FeatureChecker).Supports(f); err != nil {
+		return false, err.Error()
+	}
+	return true, ""
 }

@@ -241,3 +241,19 @@ func procLabel(name string, pid int) string {
 	}
 	return fmt.Sprintf("%s (pid %d)", name, pid)
 }
+
+// An UnsupportedError reports a plan that needs something its backend
+// cannot do here, found before anything starts. [Supported] tells a test
+// beforehand.
+type UnsupportedError struct {
+	// Feature is what the plan needs.
+	Feature Feature
+	// Where is the file:line of the first step that needs it.
+	Where string
+	// Reason says why the backend cannot, as in "hosts need root".
+	Reason string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("%sproctest: the plan needs %s, which its backend cannot do here: %s", prefix(e.Where, ""), e.Feature, e.Reason)
+}

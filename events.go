@@ -21,6 +21,7 @@ const (
 	EventStop      EventKind = "stop"       // the plan stopped a process at its end
 	EventWarning   EventKind = "warning"    // something the test should know
 	EventInfo      EventKind = "info"       // how the plan runs, such as what contains its processes
+	EventHost      EventKind = "host"       // a host started, paused, resumed, was killed or restarted
 	EventPlanEnd   EventKind = "plan-end"   // the plan is over
 )
 
@@ -45,6 +46,9 @@ type Event struct {
 	// Proc and Pid name the process concerned, if any.
 	Proc string `json:"proc,omitempty"`
 	Pid  int    `json:"pid,omitempty"`
+	// Host names the host concerned: the host of the process, or the
+	// host of a host event. Empty for processes on this machine.
+	Host string `json:"host,omitempty"`
 	// Status is how the process ended, for exit and stop events.
 	Status *Status `json:"status,omitempty"`
 	// Detail says more, in words.
@@ -64,6 +68,11 @@ func (e Event) String() string {
 	default:
 		if e.Proc != "" {
 			b.WriteString(" " + e.Proc)
+		}
+		if e.Host != "" && e.Proc != "" {
+			b.WriteString(" on " + e.Host)
+		} else if e.Host != "" {
+			b.WriteString(" " + e.Host)
 		}
 		if e.Pid != 0 {
 			fmt.Fprintf(&b, " pid %d", e.Pid)

@@ -113,7 +113,10 @@ func (e *executor) run() error {
 	}
 	e.session = session
 	e.plan.session = session
-	if err := e.plan.allocatePorts(session); err != nil {
+	if err := e.plan.allocatePorts(session); err == nil {
+		err = e.startHosts()
+	}
+	if err != nil {
 		e.session.Close()
 		os.RemoveAll(dir)
 		return newPlanError(e.plan, []error{err}, "", nil, nil)
@@ -195,6 +198,9 @@ func (e *executor) emit(ev Event) {
 func (e *executor) runStep(s *Step) error {
 	if err := e.ctx.Err(); err != nil {
 		return e.interrupted(s, err)
+	}
+	if s.run != nil {
+		return s.run(e, s)
 	}
 	switch s.kind {
 	case stepSpawn, stepGo:
@@ -325,7 +331,11 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		}
 	}
 	env := append(e.plan.expandAll(e.plan.Env), e.plan.expandAll(p.Env)...)
-	h, err := e.session.Start(&Command{
+	start := e.session.Start
+	if p.host != nil {
+		start = p.host.handle.Start
+	}
+	h, err := start(&Command{
 		Name: p.name, Path: p.path, Args: e.plan.expandAll(p.args), Env: env, Dir: e.plan.expand(dir),
 		Stdin: p.Stdin, Stdout: child[0], Stderr: child[1], Setup: p.Setup,
 	})
@@ -359,7 +369,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	if restart {
 		detail = fmt.Sprintf("restart %d", run)
 	}
-	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid(), Detail: detail})
+	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid(), Host: p.hostName(), Detail: detail})
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -645,6 +655,11 @@ func (e *executor) finish(failed bool) []error {
 		default:
 		}
 		break
+	}
+	for _, h := range e.plan.hosts {
+		if err := e.resumeHost(h); err != nil {
+			e.emit(Event{Kind: EventWarning, Host: h.name, Detail: "cannot resume: " + err.Error()})
+		}
 	}
 	if left := e.stopAll(); len(left) > 0 && !failed && len(errs) == 0 {
 		errs = append(errs, &StillRunningError{Procs: left})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/proctest/proctest/internal/contain"
+	"github.com/proctest/proctest/internal/netns"
 )
 
 // Local is the default [Backend]: it runs programs on this machine with
@@ -53,6 +55,8 @@ func (localBackend) Open(ctx context.Context, info PlanInfo) (Session, error) {
 type localSession struct {
 	contain *contain.Plan
 	env     []string // the environment every process starts from
+	// network holds the plan's hosts, made at the first.
+	network *netns.Network
 }
 
 // LookPath implements [Session] with exec.LookPath.
@@ -60,6 +64,19 @@ func (s *localSession) LookPath(file string) (string, error) { return exec.LookP
 
 // Start implements [Session].
 func (s *localSession) Start(c *Command) (Task, error) {
+	cmd := s.command(c)
+	if err := s.contain.Prepare(c.Name, cmd.SysProcAttr); err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s.contain.Started(c.Name, cmd.Process.Pid)
+	return &localTask{cmd: cmd, name: c.Name, contain: s.contain}, nil
+}
+
+// command returns the exec.Cmd for c.
+func (s *localSession) command(c *Command) *exec.Cmd {
 	env := append(s.env, c.Env...)
 	cmd := &exec.Cmd{
 		Path:   c.Path,
@@ -76,18 +93,17 @@ func (s *localSession) Start(c *Command) (Task, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	if err := s.contain.Prepare(c.Name, cmd.SysProcAttr); err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s.contain.Started(c.Name, cmd.Process.Pid)
-	return &localTask{cmd: cmd, name: c.Name, contain: s.contain}, nil
+	return cmd
 }
 
-// DialContext implements [Session] with a net.Dialer.
+// DialContext implements [Session] with a net.Dialer, or, for an address
+// of the plan's hosts, from the control point of their network.
 func (s *localSession) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if s.network != nil {
+		if ap, err := netip.ParseAddrPort(addr); err == nil && s.network.Prefix().Contains(ap.Addr()) {
+			return s.network.DialContext(ctx, network, addr)
+		}
+	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)
 }
@@ -117,11 +133,11 @@ const leftoverGrace = 200 * time.Millisecond
 
 // Close implements [Session].
 func (s *localSession) Close() ([]Leftover, error) {
-	var left []Leftover
+	left, err := s.closeHosts()
 	for _, f := range s.contain.End(leftoverGrace) {
 		left = append(left, Leftover{Name: f.Name, Pid: f.Pid, Command: f.Cmd, Descendant: true, Stopped: "SIGKILL"})
 	}
-	return left, nil
+	return left, err
 }
 
 // localTask is a program started by Local.

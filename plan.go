@@ -45,6 +45,7 @@ type Plan struct {
 	vars     map[string]*Var // by name
 	defined  map[string]bool // variables set by the steps built so far
 	ports    []*Var          // variables FreePort allocates
+	hosts    []*Host
 	at       string          // while a script is read: its file:line
 	// session is the backend opened for the plan while it runs, for the
 	// readiness checks.
@@ -90,6 +91,7 @@ const (
 	stepReady                   // wait for readiness
 	stepRestart                 // start ended programs again
 	stepExpect                  // check the output of an ended process
+	stepHost                    // act on a host
 )
 
 // A Step is one operation of a plan. The methods that add a step return
@@ -109,6 +111,14 @@ type Step struct {
 	pause   int          // for signal steps: 1 pauses, -1 resumes
 	ready   *readiness   // for readiness steps
 	expect  *expectation // for output checks
+	host    *Host        // for host steps
+
+	// A step of a kind of its own carries its code: check, if not nil,
+	// checks it in order with the others before the plan runs; run runs
+	// it. Such a step needs no case in the switches of validate and
+	// runStep.
+	check func(w *walk, s *Step, bad func(format string, args ...any))
+	run   func(e *executor, s *Step) error
 }
 
 // Timeout sets how long this step waits, instead of the plan's timeout.
@@ -478,9 +488,20 @@ func (p *Plan) validate() []error {
 	// have ended when it is restarted or its output checked. Each run of
 	// a process gets the output waits up to its next restart.
 	ended := map[*Proc]*Step{} // which step ended it
+	w := &walk{ended: ended, hostDown: map[*Host]*Step{}}
 	for _, s := range p.steps {
 		bad := func(format string, args ...any) {
 			errs = append(errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf(format, args...)})
+		}
+		if s.check != nil {
+			s.check(w, s, bad)
+		}
+		if s.kind == stepSpawn || s.kind == stepRestart {
+			for _, proc := range s.procs {
+				if d := w.hostDown[proc.host]; proc.host != nil && d != nil {
+					bad("host %s of %s is down: %s at %s", proc.host.name, proc.name, d.name, d.where)
+				}
+			}
 		}
 		switch s.kind {
 		case stepSpawn, stepGo:
@@ -529,6 +550,9 @@ func (p *Plan) validate() []error {
 				}
 			}
 		}
+	}
+	if err := p.checkHosts(); err != nil {
+		errs = append(errs, err)
 	}
 	n := len(p.errs)
 	for _, proc := range p.procs {

@@ -91,6 +91,7 @@ type Proc struct {
 	// helper is set for a Go helper program: the running binary.
 	helper bool
 	where  string // where the test created it
+	host   *Host  // the host it runs on; nil for this machine
 
 	pid atomic.Int64
 

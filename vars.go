@@ -47,7 +47,8 @@ func (v *Var) setValue(s string) {
 }
 
 // varRef matches a reference to a variable.
-var varRef = regexp.MustCompile(`\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}`)
+// A host's variables have one dotted attribute: {{n1.addr}}.
+var varRef = regexp.MustCompile(`\{\{([A-Za-z_][A-Za-z0-9_]*(?:\.(?:addr|dir))?)\}\}`)
 
 // Var returns the plan's variable name, declaring it if needed. Declaring
 // a name does not set it: a step must, before the variable is used.

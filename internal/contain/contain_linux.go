@@ -591,6 +591,12 @@ func isZombie(pid int) bool {
 	return !ok || f[0] == "Z" || f[0] == "X"
 }
 
+// Cgroup returns the plan's cgroup directory, or "" without one.
+func (p *Plan) Cgroup() string { return p.dir }
+
+// Tags returns the plan ID and process name in pid's environment.
+func Tags(pid int) (plan, proc string) { return tags(pid) }
+
 // tags returns the plan cookie and process name in pid's environment.
 func tags(pid int) (plan, proc string) {
 	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")

@@ -56,3 +56,9 @@ func Cmdline(pid int) string { return "" }
 // WaitExited returns at once off Linux: the process is reaped by Wait
 // alone, and a signal sent in that instant could reach a reused pid.
 func WaitExited(pid int) {}
+
+// Cgroup returns "": off Linux there are no cgroups.
+func (p *Plan) Cgroup() string { return "" }
+
+// Tags returns nothing off Linux.
+func Tags(pid int) (plan, proc string) { return "", "" }
