@@ -223,12 +223,12 @@ func (s *Script) Plan(work string, opts ...Option) (*Plan, error) {
 	b := &scriptBuilder{p: p, procs: map[string]*Proc{}, work: work, name: s.Name}
 	var errs []error
 	for _, l := range s.lines {
-		p.at = fmt.Sprintf("%s:%d", s.Name, l.n)
+		p.At(s.Name, l.n)
 		if err := b.step(l.words); err != nil {
 			errs = append(errs, &ScriptError{File: s.Name, Line: l.n, Err: err})
 		}
 	}
-	p.at = ""
+	p.At("", 0)
 	return p, errors.Join(errs...)
 }
 
@@ -251,14 +251,7 @@ func (s *Script) Unpack(dir string) error {
 // and executes the plan, and removes the work directory, unless the plan
 // failed or [KeepLogs] was given: then the report names it.
 func (s *Script) Run(ctx context.Context, opts ...Option) error {
-	cfg := defaultConfig()
-	for _, o := range opts {
-		o.apply(&cfg)
-	}
-	root := cfg.logRoot
-	if root == "" {
-		root = defaultLogRoot()
-	}
+	root := New(s.Name, opts...).LogRoot()
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return fmt.Errorf("proctest: %s: work directory: %w", s.Name, err)
 	}
@@ -278,7 +271,7 @@ func (s *Script) Run(ctx context.Context, opts ...Option) error {
 		pe.report += "\nwork directory kept in " + work
 		return err
 	}
-	if cfg.keepLogs && err == nil {
+	if p.KeepsLogs() && err == nil {
 		return nil
 	}
 	os.RemoveAll(work)
@@ -309,7 +302,7 @@ func (b *scriptBuilder) expand(words []word) (args []string, seps []int, err err
 			switch {
 			case !part.ref:
 				sb.WriteString(part.text)
-			case b.p.defined[part.text]:
+			case b.p.Defined(part.text):
 				sb.WriteString("{{" + part.text + "}}")
 			case part.text == "WORK":
 				sb.WriteString(b.work)
@@ -459,7 +452,11 @@ func (b *scriptBuilder) step(words []word) error {
 			proc.Dir = d[len(d)-1]
 		}
 		if in := f["stdin"]; len(in) > 0 {
-			proc.Stdin = &lazyFile{path: in[len(in)-1], dir: b.work}
+			path := in[len(in)-1]
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(b.work, path)
+			}
+			proc.Stdin = StdinFile(path)
 		}
 		b.procs[proc.name] = proc
 	case "spawn-par":
@@ -487,7 +484,7 @@ func (b *scriptBuilder) step(words []word) error {
 		if err != nil {
 			return err
 		}
-		return setTimeout(p.addWait("wait", p.caller(), []Exit{x}), f)
+		return setTimeout(p.WaitExit(x), f)
 	case "wait-par":
 		f, rest, err := flags(args, "timeout")
 		if err != nil {
@@ -710,47 +707,4 @@ func (b *scriptBuilder) exit(name string, want []string) (Exit, error) {
 		}
 	}
 	return Exit{proc: proc, want: st}, nil
-}
-
-// lazyFile is a file opened when the process starts, so that a script can
-// name a file the plan creates.
-type lazyFile struct {
-	path, dir string
-	f         *os.File
-}
-
-// open opens the file; the plan calls it as the process starts, so that a
-// missing file is a clear error.
-func (l *lazyFile) open() error {
-	path := l.path
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(l.dir, path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("stdin: %w", err)
-	}
-	l.f = f
-	return nil
-}
-
-// release closes the file if the process never started.
-func (l *lazyFile) release() {
-	if l.f != nil {
-		l.f.Close()
-	}
-}
-
-// Read reads the file, opening it first if need be.
-func (l *lazyFile) Read(b []byte) (int, error) {
-	if l.f == nil {
-		if err := l.open(); err != nil {
-			return 0, err
-		}
-	}
-	n, err := l.f.Read(b)
-	if err != nil {
-		l.f.Close()
-	}
-	return n, err
 }
