@@ -140,9 +140,17 @@ func parseFlags(v *Verb, args []string) ([]flagValue, int, error) {
 // value. An unquoted ';' is not returned in args, but as its index in
 // seps.
 func (b *builder) expand(words []word) (args []string, seps []int, err error) {
+	args = make([]string, 0, len(words))
 	for _, w := range words {
-		if w.sep {
+		switch {
+		case w.sep:
 			seps = append(seps, len(args))
+			continue
+		case len(w.parts) == 0:
+			args = append(args, "")
+			continue
+		case len(w.parts) == 1 && !w.parts[0].ref:
+			args = append(args, w.parts[0].text)
 			continue
 		}
 		var sb strings.Builder

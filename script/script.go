@@ -84,8 +84,9 @@ func Parse(filename string, data []byte) (*Script, error) {
 			errs = append(errs, &Error{File: filename, Line: 0, Err: fmt.Errorf("file %q is outside the work directory", f.Name)})
 		}
 	}
+	var sp splitter
 	for i, text := range strings.Split(string(ar.Comment), "\n") {
-		words, err := splitWords(text)
+		words, err := sp.split(text)
 		if err != nil {
 			errs = append(errs, &Error{File: filename, Line: i + 1, Err: err})
 			continue

@@ -119,6 +119,37 @@ func TestSplitWords(t *testing.T) {
 	}
 }
 
+// TestParseLargeWord parses words of 1 MiB, which took minutes when a
+// word grew a byte at a time. Its speed is measured by
+// BenchmarkParseLarge, not asserted here.
+func TestParseLargeWord(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("abcdefgh", 1<<17) // 1 MiB
+	for _, tt := range []struct {
+		name, word, want string
+	}{
+		{"plain", big, big},
+		{"single quoted", "'" + big + "'", big},
+		{"double quoted", `"` + big + `"`, big},
+		{"escapes", strings.Repeat(`a\ `, 1<<18), strings.Repeat("a ", 1<<18)},
+		{"variables", strings.Repeat("$WORK-", 1<<17), strings.Repeat("/w-", 1<<17)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := script.Parse("big.plan", []byte("spawn echo "+tt.word+"\nwait echo 0\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := s.Plan("/w")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Procs()[0].Args()[1]; got != tt.want {
+				t.Errorf("the word of %d bytes = %d bytes, want %d", len(tt.word), len(got), len(tt.want))
+			}
+		})
+	}
+}
+
 func TestScriptErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ script, want string }{
