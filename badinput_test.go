@@ -33,7 +33,7 @@ import (
 // kept log directory.
 //
 // Errors in plan scripts (every kind of syntax error) are covered by
-// TestScriptErrors in script_test.go and by
+// TestScriptErrors in script/script_test.go and by
 // cmd/proctest/testdata/errors.txtar, not here.
 func TestBadInput(t *testing.T) {
 	t.Parallel()

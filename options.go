@@ -109,3 +109,18 @@ var (
 	logRootOnce sync.Once
 	logRoot     string
 )
+
+// LogRoot returns the directory under which the plan makes its log
+// directory when it runs: as [LogDir] set it, or the default LogDir
+// describes. A program that keeps files of its own beside the plan's logs,
+// as a plan script's work directory, makes them there.
+func (p *Plan) LogRoot() string {
+	if p.cfg.logRoot == "" {
+		return defaultLogRoot()
+	}
+	return p.cfg.logRoot
+}
+
+// KeepsLogs reports whether the plan keeps its logs when it succeeds:
+// whether it was given [KeepLogs], or PROCTEST_KEEP=1 was set.
+func (p *Plan) KeepsLogs() bool { return p.cfg.keepLogs }

@@ -46,7 +46,7 @@ type Plan struct {
 	defined  map[string]bool // variables set by the steps built so far
 	ports    []*Var          // variables FreePort allocates
 	hosts    []*Host
-	at       string          // while a script is read: its file:line
+	at       string // set by At: the file:line of the steps built
 	// session is the backend opened for the plan while it runs, for the
 	// readiness checks.
 	session Session
@@ -247,6 +247,13 @@ func (p *Plan) Wait(proc *Proc, code int) *Step {
 // covers them all.
 func (p *Plan) WaitPar(exits ...Exit) *Step {
 	return p.addWait("wait-par", p.caller(), exits)
+}
+
+// WaitExit adds a step that waits for one process to end as x says, as
+// in p.WaitExit(server.Dies(syscall.SIGTERM)). [Plan.Wait] is the short
+// form for an exit code.
+func (p *Plan) WaitExit(x Exit) *Step {
+	return p.addWait("wait", p.caller(), []Exit{x})
 }
 
 func (p *Plan) addWait(verb, where string, exits []Exit) *Step {

@@ -147,3 +147,8 @@ func (p *Plan) allocatePorts(s Session) error {
 	}
 	return nil
 }
+
+// Defined reports whether a step built so far sets the variable name
+// ([Plan.FreePort], or a named group of an output wait's pattern), so that
+// the steps built next may refer to it as "{{name}}".
+func (p *Plan) Defined(name string) bool { return p.defined[name] }

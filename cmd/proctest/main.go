@@ -5,6 +5,7 @@
 //
 //	proctest run [flags] PATH...
 //	proctest check PATH...
+//	proctest help
 //
 // A PATH is a script file, a directory (every *.plan and *.txtar file in
 // it), or DIR/... (the same, in DIR and all directories below it).
@@ -13,7 +14,8 @@
 // plan with its duration and, for a failure, the report; then a summary.
 // It exits 0 when every plan passes, 1 when one fails, and 2 for a usage
 // error or a script that cannot be read or parsed. check reads and
-// validates scripts without running anything.
+// validates scripts without running anything. help lists the steps a
+// script is made of.
 package main
 
 import (
@@ -27,13 +29,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/proctest/proctest"
+	"github.com/proctest/proctest/script"
 )
 
 func main() {
@@ -42,10 +44,12 @@ func main() {
 
 const usage = `usage: proctest run [flags] PATH...
        proctest check PATH...
+       proctest help
 
 A PATH is a plan script, a directory (its *.plan and *.txtar files),
 or DIR/... (those of DIR and every directory below it).
-Run "proctest run -h" or "proctest check -h" for the flags.
+Run "proctest run -h" or "proctest check -h" for the flags,
+"proctest help" for the steps of a script.
 `
 
 // run runs the command with args and returns the exit status.
@@ -61,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
+		fmt.Fprintln(stdout)
+		printSteps(stdout)
 		return 0
 	}
 	fmt.Fprintf(stderr, "proctest: unknown command %q\n%s", args[0], usage)
@@ -94,6 +100,8 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: proctest run [flags] PATH...\n\nRuns plan scripts and reports, like go test, which pass and which fail.\nExit status: 0 all passed, 1 one failed, 2 usage or parse error.\n\nFlags:\n")
 		fs.PrintDefaults()
+		fmt.Fprintln(stderr)
+		printSteps(stderr)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -157,7 +165,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 
 // runScript runs one script and prints its result; it reports whether the
 // plan passed.
-func runScript(ctx context.Context, s *proctest.Script, f *runFlags, out *printer, several bool) bool {
+func runScript(ctx context.Context, s *script.Script, f *runFlags, out *printer, several bool) bool {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	var events []proctest.Event
@@ -229,11 +237,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	bad := 0
 	for _, s := range scripts {
-		p, err := s.Plan("/nonexistent/work")
-		if err == nil {
-			err = p.Validate()
-		}
-		if err != nil {
+		if err := script.Check(s); err != nil {
 			bad++
 			fmt.Fprintln(stderr, err)
 		}
@@ -248,13 +252,13 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 // load reads and parses the scripts the paths name, keeping those whose
 // path matches re (if not nil). It prints every error and reports whether
 // there was none.
-func load(paths []string, re *regexp.Regexp, stderr io.Writer) ([]*proctest.Script, bool) {
-	files, err := expand(paths)
+func load(paths []string, re *regexp.Regexp, stderr io.Writer) ([]*script.Script, bool) {
+	files, err := script.Find(paths...)
 	if err != nil {
 		fmt.Fprintf(stderr, "proctest: %v\n", err)
 		return nil, false
 	}
-	var scripts []*proctest.Script
+	var scripts []*script.Script
 	ok := true
 	for _, file := range files {
 		if re != nil && !re.MatchString(file) {
@@ -266,13 +270,9 @@ func load(paths []string, re *regexp.Regexp, stderr io.Writer) ([]*proctest.Scri
 			ok = false
 			continue
 		}
-		s, perr := proctest.ParseScript(file, data)
-		// Build the plan once to find the errors of each line now.
-		_, berr := s.Plan("/nonexistent/work")
-		if errs := byLine(perr, berr); len(errs) > 0 {
-			for _, err := range errs {
-				fmt.Fprintln(stderr, err)
-			}
+		s, err := script.Parse(file, data)
+		if err != nil {
+			fmt.Fprintln(stderr, err) // one line per mistake
 			ok = false
 			continue
 		}
@@ -281,66 +281,13 @@ func load(paths []string, re *regexp.Regexp, stderr io.Writer) ([]*proctest.Scri
 	return scripts, ok
 }
 
-// byLine returns the errors joined in errs, ScriptErrors in line order.
-func byLine(errs ...error) []error {
-	var all []error
-	for _, err := range errs {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			all = append(all, j.Unwrap()...)
-		} else if err != nil {
-			all = append(all, err)
-		}
+// printSteps lists the steps of a plan script, from the script package's
+// table of verbs.
+func printSteps(w io.Writer) {
+	fmt.Fprintln(w, "Steps of a plan script (SCRIPTS.md has the details):")
+	for _, v := range script.Verbs() {
+		fmt.Fprintf(w, "  %s\n    \t%s\n", v.Usage(), strings.ReplaceAll(v.Summary, "`", ""))
 	}
-	line := func(err error) int {
-		var se *proctest.ScriptError
-		if errors.As(err, &se) {
-			return se.Line
-		}
-		return 0
-	}
-	sort.SliceStable(all, func(i, j int) bool { return line(all[i]) < line(all[j]) })
-	return all
-}
-
-// expand turns the command's paths into script files.
-func expand(paths []string) ([]string, error) {
-	var files []string
-	for _, p := range paths {
-		recursive := false
-		if rest, ok := strings.CutSuffix(p, "..."); ok {
-			p, recursive = filepath.Clean(rest), true
-		}
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !st.IsDir() {
-			if recursive {
-				return nil, fmt.Errorf("%s/...: not a directory", p)
-			}
-			files = append(files, p)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && path != p && (!recursive || strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && (strings.HasSuffix(path, ".plan") || strings.HasSuffix(path, ".txtar")) {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		sort.Strings(found)
-		files = append(files, found...)
-	}
-	return files, nil
 }
 
 // printer writes the command's output; plans running in parallel share it.

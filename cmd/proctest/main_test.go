@@ -2,8 +2,10 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 
+	"github.com/proctest/proctest/script"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -20,4 +22,19 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{Dir: "testdata"})
+}
+
+// TestHelpListsVerbs checks that proctest help shows every verb of the
+// script language, as its table says.
+func TestHelpListsVerbs(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	if code := run([]string{"help"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("run(help) = %d, want 0; stderr:\n%s", code, stderr.String())
+	}
+	for _, v := range script.Verbs() {
+		if !strings.Contains(stdout.String(), "\n  "+v.Usage()+"\n") {
+			t.Errorf("run(help) does not list %q", v.Usage())
+		}
+	}
 }

@@ -1,9 +1,9 @@
-package proctest_test
+package script_test
 
 import (
 	"testing"
 
-	"github.com/proctest/proctest"
+	"github.com/proctest/proctest/script"
 )
 
 // FuzzParseScript checks that no script, however broken, makes the parser
@@ -22,10 +22,10 @@ func FuzzParseScript(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	f.Fuzz(func(t *testing.T, script string) {
-		s, err := proctest.ParseScript("fuzz.plan", []byte(script))
+	f.Fuzz(func(t *testing.T, text string) {
+		s, err := script.Parse("fuzz.plan", []byte(text))
 		if s == nil {
-			t.Fatalf("ParseScript returned no script (err %v)", err)
+			t.Fatalf("Parse returned no script (err %v)", err)
 		}
 		p, err := s.Plan(t.TempDir())
 		if p == nil {

@@ -1,0 +1,489 @@
+package script
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/proctest/proctest"
+	"golang.org/x/sys/unix"
+)
+
+// A Verb is a step of the script language: the first word of a line, the
+// flags and arguments that follow, what the step does, and how it is added
+// to the plan. [Verbs] lists them all; the parser, the proctest command's
+// help and the test of SCRIPTS.md all read that one list.
+type Verb struct {
+	// Name is the verb, as in "wait-stdout".
+	Name string
+	// Flags are the flags the verb takes, before its arguments, in the
+	// order its usage shows them. A verb without flags reads every word
+	// after it as an argument, even one that starts with '-'.
+	Flags []Flag
+	// Args shows the arguments after the flags, as in "NAME REGEXP". It
+	// also says how many there may be: each word is one argument, a word
+	// in [brackets] an optional one, and a last word ending in "..." any
+	// number more.
+	Args string
+	// Summary says in one line what the step does. Text in `backquotes`
+	// is code; SCRIPTS.md shows it so, and help text without them.
+	Summary string
+
+	// add adds the step of a line to the plan and returns it, or nil for
+	// a line that adds no step; the -timeout flag, for the verbs that
+	// have it, is then applied to that step.
+	add func(b *builder, c *call) (*proctest.Step, error)
+	// minArgs and maxArgs are how many arguments Args allows (maxArgs
+	// -1: any number), computed once from Args.
+	minArgs, maxArgs int
+}
+
+// A Flag is a flag of a [Verb]. Every flag takes a value, in the word that
+// follows it; a flag given twice is applied twice (for most, the last one
+// wins), and "--" ends the flags.
+type Flag struct {
+	// Name is the flag without its dash, as in "timeout".
+	Name string
+	// Value names its value in usage, as in "D".
+	Value string
+	// Repeat is set for a flag that is meant to be repeated, each value
+	// adding to the others, as spawn's -env.
+	Repeat bool
+}
+
+// Usage returns the line that shows how the verb is written, as in
+// "wait-stdout [-timeout D] [-nth N] NAME REGEXP".
+func (v Verb) Usage() string {
+	var b strings.Builder
+	b.WriteString(v.Name)
+	for _, f := range v.Flags {
+		fmt.Fprintf(&b, " [-%s %s]", f.Name, f.Value)
+		if f.Repeat {
+			b.WriteString("...")
+		}
+	}
+	if v.Args != "" {
+		b.WriteString(" " + v.Args)
+	}
+	return b.String()
+}
+
+// countArgs returns how many arguments v.Args allows: at least min, at
+// most max, or any number more when max is -1.
+func (v Verb) countArgs() (min, max int) {
+	for _, w := range strings.Fields(v.Args) {
+		switch {
+		case strings.HasSuffix(w, "..."):
+			if !strings.HasPrefix(w, "[") {
+				min++
+			}
+			return min, -1
+		case strings.HasPrefix(w, "["):
+			max++
+		default:
+			min++
+			max++
+		}
+	}
+	return min, max
+}
+
+// hasFlag reports whether v takes the flag name.
+func (v Verb) hasFlag(name string) bool {
+	for _, f := range v.Flags {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Verbs returns the verbs of the script language, in the order SCRIPTS.md
+// documents them. The list is a copy: changing it changes nothing.
+func Verbs() []Verb {
+	vs := slices.Clone(verbs)
+	for i := range vs {
+		vs[i].Flags = slices.Clone(vs[i].Flags)
+	}
+	return vs
+}
+
+// The flags several verbs share.
+var (
+	timeoutFlag = Flag{Name: "timeout", Value: "D"}
+	nthFlag     = Flag{Name: "nth", Value: "N"}
+)
+
+// verbs is the script language. Adding a verb means adding its entry here
+// and documenting it in SCRIPTS.md (a row of the table of steps, which
+// TestVerbsDocumented checks against this list, and a line of an example).
+var verbs = []Verb{{
+	Name: "spawn",
+	Flags: []Flag{
+		{Name: "name", Value: "NAME"},
+		{Name: "env", Value: "KEY=VALUE", Repeat: true},
+		{Name: "dir", Value: "DIR"},
+		{Name: "stdin", Value: "FILE"},
+	},
+	Args:    "COMMAND [ARG]...",
+	Summary: "start a program",
+	add:     addSpawn,
+}, {
+	Name:    "spawn-par",
+	Args:    "COMMAND [ARG]... [; COMMAND [ARG]...]",
+	Summary: "start several programs at once, their command lines separated by `;`",
+	add:     addSpawnPar,
+}, {
+	Name:    "wait",
+	Flags:   []Flag{timeoutFlag},
+	Args:    "NAME [CODE|SIGNAL]",
+	Summary: "wait for NAME to exit with CODE, or to die of SIGNAL (default: exit 0)",
+	add:     addWait,
+}, {
+	Name:    "wait-par",
+	Flags:   []Flag{timeoutFlag},
+	Args:    "NAME[=CODE|SIGNAL]...",
+	Summary: "wait for several processes to end, each as given (default: exit 0), under one timeout",
+	add:     addWaitPar,
+}, {
+	Name:    "kill",
+	Flags:   []Flag{{Name: "signal", Value: "SIG"}, timeoutFlag},
+	Args:    "NAME [CODE|SIGNAL]",
+	Summary: "send SIGTERM (or SIG) to NAME, then wait for it to end: by default, death by that signal",
+	add:     addKill,
+}, {
+	Name:    "signal",
+	Args:    "NAME SIGNAL",
+	Summary: "send SIGNAL to NAME, without waiting",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		proc, err := b.proc(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		sig, err := parseSignal(c.args[1])
+		if err != nil {
+			return nil, err
+		}
+		return b.p.Signal(proc, sig), nil
+	},
+}, {
+	Name:    "pause",
+	Args:    "NAME",
+	Summary: "send SIGSTOP to NAME; a paused process is resumed at the end of the plan",
+	add:     withProc((*proctest.Plan).Pause),
+}, {
+	Name:    "resume",
+	Args:    "NAME",
+	Summary: "send SIGCONT to a paused process",
+	add:     withProc((*proctest.Plan).Resume),
+}, {
+	Name:    "restart",
+	Args:    "NAME",
+	Summary: "start an ended process again, its logs appended after a marker line",
+	add:     withProc((*proctest.Plan).Restart),
+}, {
+	Name:    "sleep",
+	Args:    "DURATION",
+	Summary: "let time pass (prefer a readiness wait)",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		d, err := time.ParseDuration(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		return b.p.Sleep(d), nil
+	},
+}, {
+	Name:    "wait-stdout",
+	Flags:   []Flag{timeoutFlag, nthFlag},
+	Args:    "NAME REGEXP",
+	Summary: "wait until a line of stdout matches; named groups set variables",
+	add:     addWaitOutput((*proctest.Plan).WaitStdout),
+}, {
+	Name:    "wait-stderr",
+	Flags:   []Flag{timeoutFlag, nthFlag},
+	Args:    "NAME REGEXP",
+	Summary: "wait until a line of stderr matches; named groups set variables",
+	add:     addWaitOutput((*proctest.Plan).WaitStderr),
+}, {
+	Name:    "wait-port",
+	Flags:   []Flag{timeoutFlag},
+	Args:    "NAME|- HOST:PORT",
+	Summary: "wait until the port accepts connections",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		proc, err := b.procOrNone(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		return b.p.WaitPort(proc, c.args[1]), nil
+	},
+}, {
+	Name:    "wait-http",
+	Flags:   []Flag{timeoutFlag},
+	Args:    "NAME|- URL [STATUS]",
+	Summary: "wait until a GET answers with STATUS (default 200)",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		proc, err := b.procOrNone(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		status := 200
+		if len(c.args) == 3 {
+			if status, err = strconv.Atoi(c.args[2]); err != nil {
+				return nil, fmt.Errorf("bad status %q", c.args[2])
+			}
+		}
+		return b.p.WaitHTTP(proc, c.args[1], status), nil
+	},
+}, {
+	Name:    "wait-file",
+	Flags:   []Flag{timeoutFlag},
+	Args:    "NAME|- PATH",
+	Summary: "wait until the file exists (relative to `$WORK`)",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		proc, err := b.procOrNone(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		path := c.args[1]
+		if !filepath.IsAbs(path) && !strings.HasPrefix(path, "{{") {
+			path = filepath.Join(b.work, path)
+		}
+		return b.p.WaitFile(proc, path), nil
+	},
+}, {
+	Name:    "expect-stdout",
+	Args:    "NAME REGEXP",
+	Summary: "after NAME ended: its stdout matches (multi-line mode)",
+	add:     addExpect((*proctest.Plan).ExpectStdout, false),
+}, {
+	Name:    "expect-stderr",
+	Args:    "NAME REGEXP",
+	Summary: "after NAME ended: its stderr matches (multi-line mode)",
+	add:     addExpect((*proctest.Plan).ExpectStderr, false),
+}, {
+	Name:    "expect-stdout-file",
+	Args:    "NAME FILE",
+	Summary: "after NAME ended: its stdout equals FILE; `PROCTEST_UPDATE=1` rewrites FILE",
+	add:     addExpect((*proctest.Plan).ExpectStdoutFile, true),
+}, {
+	Name:    "expect-stderr-file",
+	Args:    "NAME FILE",
+	Summary: "after NAME ended: its stderr equals FILE; `PROCTEST_UPDATE=1` rewrites FILE",
+	add:     addExpect((*proctest.Plan).ExpectStderrFile, true),
+}, {
+	Name:    "timeout",
+	Args:    "DURATION",
+	Summary: "the default timeout of every wait of the plan (default 20s)",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		d, err := time.ParseDuration(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		b.p.SetTimeout(d)
+		return nil, nil
+	},
+}, {
+	Name:    "env",
+	Args:    "KEY=VALUE...",
+	Summary: "add to the environment of every process",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		for _, kv := range c.args {
+			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+				return nil, fmt.Errorf("env %q: want KEY=VALUE", kv)
+			}
+		}
+		b.p.Env = append(b.p.Env, c.args...)
+		return nil, nil
+	},
+}, {
+	Name:    "free-port",
+	Args:    "NAME...",
+	Summary: "set each variable NAME to a TCP port free on 127.0.0.1",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		for _, name := range c.args {
+			if !isName(name) {
+				return nil, fmt.Errorf("bad variable name %q", name)
+			}
+			b.p.FreePort(name)
+		}
+		return nil, nil
+	},
+}}
+
+// byName finds a verb of the language.
+var byName = func() map[string]*Verb {
+	m := map[string]*Verb{}
+	for i := range verbs {
+		v := &verbs[i]
+		v.minArgs, v.maxArgs = v.countArgs()
+		m[v.Name] = v
+	}
+	return m
+}()
+
+func addSpawn(b *builder, c *call) (*proctest.Step, error) {
+	p := b.p
+	var proc *proctest.Proc
+	if name := c.flag("name"); len(name) > 0 {
+		proc = p.SpawnNamed(name[len(name)-1], c.args[0], c.args[1:]...)
+	} else {
+		proc = p.Spawn(c.args[0], c.args[1:]...)
+	}
+	proc.Env = c.flag("env")
+	if d := c.flag("dir"); len(d) > 0 {
+		proc.Dir = d[len(d)-1]
+	}
+	if in := c.flag("stdin"); len(in) > 0 {
+		path := in[len(in)-1]
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(b.work, path)
+		}
+		proc.Stdin = proctest.StdinFile(path)
+	}
+	b.procs[proc.Name()] = proc
+	return nil, nil
+}
+
+func addSpawnPar(b *builder, c *call) (*proctest.Step, error) {
+	var argvs [][]string
+	start := 0
+	for _, end := range append(c.seps, len(c.args)) {
+		if end == start {
+			return nil, c.usage()
+		}
+		argvs = append(argvs, c.args[start:end])
+		start = end
+	}
+	for _, proc := range b.p.SpawnPar(argvs...) {
+		b.procs[proc.Name()] = proc
+	}
+	return nil, nil
+}
+
+func addWait(b *builder, c *call) (*proctest.Step, error) {
+	x, err := b.exit(c.args[0], c.args[1:])
+	if err != nil {
+		return nil, err
+	}
+	return b.p.WaitExit(x), nil
+}
+
+func addWaitPar(b *builder, c *call) (*proctest.Step, error) {
+	var xs []proctest.Exit
+	for _, a := range c.args {
+		name, want, found := strings.Cut(a, "=")
+		var wantArgs []string
+		if found {
+			wantArgs = []string{want}
+		}
+		x, err := b.exit(name, wantArgs)
+		if err != nil {
+			return nil, err
+		}
+		xs = append(xs, x)
+	}
+	return b.p.WaitPar(xs...), nil
+}
+
+func addKill(b *builder, c *call) (*proctest.Step, error) {
+	proc, err := b.proc(c.args[0])
+	if err != nil {
+		return nil, err
+	}
+	var kargs []proctest.KillArg
+	if sig := c.flag("signal"); len(sig) > 0 {
+		s, err := parseSignal(sig[len(sig)-1])
+		if err != nil {
+			return nil, err
+		}
+		kargs = append(kargs, proctest.Using(s))
+	}
+	if len(c.args) == 2 {
+		x, err := b.exit(c.args[0], c.args[1:])
+		if err != nil {
+			return nil, err
+		}
+		kargs = append(kargs, x)
+	}
+	return b.p.Kill(proc, kargs...), nil
+}
+
+// withProc adds the step of a verb whose only argument is a process.
+func withProc(step func(*proctest.Plan, *proctest.Proc) *proctest.Step) func(*builder, *call) (*proctest.Step, error) {
+	return func(b *builder, c *call) (*proctest.Step, error) {
+		proc, err := b.proc(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		return step(b.p, proc), nil
+	}
+}
+
+// addWaitOutput adds the step of wait-stdout or wait-stderr.
+func addWaitOutput(wait func(*proctest.Plan, *proctest.Proc, string) *proctest.Step) func(*builder, *call) (*proctest.Step, error) {
+	return func(b *builder, c *call) (*proctest.Step, error) {
+		proc, err := b.proc(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		step := wait(b.p, proc, c.args[1])
+		for _, n := range c.flag("nth") {
+			nth, err := strconv.Atoi(n)
+			if err != nil {
+				return nil, fmt.Errorf("bad -nth: %v", err)
+			}
+			step.Nth(nth)
+		}
+		return step, nil
+	}
+}
+
+// addExpect adds the step of an expect verb. A file is relative to the
+// work directory.
+func addExpect(expect func(*proctest.Plan, *proctest.Proc, string) *proctest.Step, file bool) func(*builder, *call) (*proctest.Step, error) {
+	return func(b *builder, c *call) (*proctest.Step, error) {
+		proc, err := b.proc(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		arg := c.args[1]
+		if file && !filepath.IsAbs(arg) {
+			arg = filepath.Join(b.work, arg)
+		}
+		return expect(b.p, proc, arg), nil
+	}
+}
+
+// parseExit reads an expected end: an exit code, or a signal name.
+func parseExit(proc *proctest.Proc, s string) (proctest.Exit, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 0 || n > 255 {
+			return proctest.Exit{}, fmt.Errorf("exit code %d is not between 0 and 255", n)
+		}
+		return proc.Exits(n), nil
+	}
+	sig, err := parseSignal(s)
+	if err != nil {
+		return proctest.Exit{}, fmt.Errorf("expected end %q is neither an exit code nor a signal", s)
+	}
+	return proc.Dies(sig), nil
+}
+
+// parseSignal reads a signal: SIGTERM, TERM or 15.
+func parseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
+}
