@@ -54,6 +54,7 @@ func (p *Plan) Host(name string) *Host {
 	case p.names.used[name]:
 		p.misuse("host "+name, "host name %s is already the name of a process", name)
 	}
+	p.names.unique(name) // no process may take the host's name
 	h.addr = p.Var(name + ".addr")
 	h.dir = p.Var(name + ".dir")
 	p.define(h.addr.name)

@@ -166,6 +166,8 @@ func (p *Plan) Spawn(command string, args ...string) *Proc {
 func (p *Plan) SpawnNamed(name, command string, args ...string) *Proc {
 	proc := p.spawn("spawn", [][]string{append([]string{command}, args...)})[0]
 	s := p.steps[len(p.steps)-1]
+	// The name spawn gave it is free again: it may be name itself.
+	delete(p.names.used, proc.name)
 	switch {
 	case len(name) > maxNameLen:
 		p.misuse(s.name, "name %q is too long: at most %d bytes", name, maxNameLen)
@@ -174,7 +176,6 @@ func (p *Plan) SpawnNamed(name, command string, args ...string) *Proc {
 	case p.names.used[name]:
 		p.misuse(s.name, "name %q is already used in the plan", name)
 	default:
-		delete(p.names.used, proc.name)
 		p.names.used[name] = true
 		proc.name = name
 		s.name = "spawn " + name

@@ -1,0 +1,219 @@
+package proctest_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/proctest/proctest"
+)
+
+// needHosts skips a test where this machine cannot make hosts (it needs
+// root on Linux); in CI, which runs as root, it must not skip.
+func needHosts(t *testing.T) {
+	t.Helper()
+	if ok, why := proctest.Supported(proctest.FeatureHosts); !ok {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("hosts are not supported here, in CI: %s", why)
+		}
+		t.Skip("hosts are not supported here:", why)
+	}
+}
+
+// TestHostsSamePort runs a server on the same port on three hosts; a
+// client on n1 reaches those of n2 and n3, and n1's loopback is its own.
+func TestHostsSamePort(t *testing.T) {
+	needHosts(t)
+	t.Parallel()
+	proctest.Run(t, func(p *proctest.Plan) {
+		var hosts []*proctest.Host
+		var servers []*proctest.Proc
+		for _, name := range []string{"n1", "n2", "n3"} {
+			h := p.Host(name)
+			srv := h.SpawnNamed("srv-"+name, "listen", h.Addr().String()+":7000")
+			p.WaitPort(srv, h.Addr().String()+":7000")
+			hosts = append(hosts, h)
+			servers = append(servers, srv)
+		}
+		n1 := hosts[0]
+		for _, other := range hosts[1:] {
+			get := n1.SpawnNamed("get-"+other.Name(), "get", "http://"+other.Addr().String()+":7000/from-n1")
+			p.Wait(get, 0)
+			p.ExpectStdout(get, "^ok /from-n1$")
+		}
+		// n1's own 127.0.0.1:7000 has nothing: the servers listen on
+		// their hosts' addresses, each in its own namespace.
+		local := n1.SpawnNamed("get-local", "get", "http://127.0.0.1:7000/")
+		p.Wait(local, 2)
+		p.ExpectStderr(local, "connection refused")
+		for _, srv := range servers {
+			p.Kill(srv, srv.Exits(0))
+		}
+	}, proctest.LogDir(t.TempDir()))
+}
+
+// TestKillHost kills a host with a server and a setsid'd daemon on it: the
+// plan passes, the server dies by SIGKILL, nothing of the host survives,
+// its address stops answering; after RestartHost the server comes back at
+// the same address, and a file written in its directory is still there.
+func TestKillHost(t *testing.T) {
+	needHosts(t)
+	t.Parallel()
+	var events []proctest.Event
+	marker := newMarker()
+	proctest.Run(t, func(p *proctest.Plan) {
+		n1, n2 := p.Host("n1"), p.Host("n2")
+		srv := n2.SpawnNamed("srv", "listen", "{{n2.addr}}:7000")
+		p.WaitPort(srv, "{{n2.addr}}:7000")
+		d := n2.Spawn("sh", "-c", "setsid -f sleep "+marker+"; echo kept > {{n2.dir}}/file")
+		p.Wait(d, 0)
+		p.KillHost(n2)
+		dead := n1.SpawnNamed("dead", "get", "http://{{n2.addr}}:7000/")
+		p.Wait(dead, 2)
+		p.Wait(p.Go("none-left", func(ctx context.Context) error {
+			if left := withMarker(marker); len(left) > 0 {
+				return fmt.Errorf("still running after KillHost: %v", left)
+			}
+			return nil
+		}), 0)
+		p.RestartHost(n2)
+		p.Restart(srv)
+		p.WaitPort(srv, "{{n2.addr}}:7000")
+		get := n1.SpawnNamed("get", "get", "http://{{n2.addr}}:7000/again")
+		p.Wait(get, 0)
+		p.ExpectStdout(get, "^ok /again$")
+		cat := n2.Spawn("cat", "{{n2.dir}}/file")
+		p.Wait(cat, 0)
+		p.ExpectStdout(cat, "^kept$")
+		p.Kill(srv, srv.Exits(0))
+	}, proctest.LogDir(t.TempDir()), proctest.OnEvent(func(e proctest.Event) { events = append(events, e) }))
+	var killed bool
+	for _, e := range events {
+		if e.Kind == proctest.EventExit && e.Proc == "srv" && e.Status != nil && e.Status.Signal.String() == "killed" {
+			killed = true
+		}
+	}
+	if !killed {
+		t.Errorf("no exit event of srv by SIGKILL among %v", events)
+	}
+}
+
+// TestPauseHost freezes a host whose process ticks: no tick while paused,
+// ticks again after ResumeHost. A host still paused at the end is resumed
+// and its processes stopped as usual.
+func TestPauseHost(t *testing.T) {
+	needHosts(t)
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "ticks")
+	size := func() int64 {
+		st, err := os.Stat(file)
+		if err != nil {
+			return 0
+		}
+		return st.Size()
+	}
+	err := execute(t, func(p *proctest.Plan) {
+		n2 := p.Host("n2")
+		tick := n2.Spawn("ticker", file)
+		p.WaitFunc(tick, "ticking", func(ctx context.Context) error {
+			if size() == 0 {
+				return fmt.Errorf("no tick yet")
+			}
+			return nil
+		})
+		p.PauseHost(n2)
+		frozen := p.Go("frozen", func(ctx context.Context) error {
+			before := size()
+			time.Sleep(300 * time.Millisecond)
+			if after := size(); after != before {
+				return fmt.Errorf("ticks went from %d to %d bytes while the host was paused", before, after)
+			}
+			return nil
+		})
+		p.Wait(frozen, 0)
+		p.ResumeHost(n2)
+		p.WaitFunc(tick, "ticking again", func(ctx context.Context) error {
+			before := size()
+			time.Sleep(20 * time.Millisecond)
+			if size() == before {
+				return fmt.Errorf("no tick")
+			}
+			return nil
+		})
+		p.PauseHost(n2) // still paused at the end: resumed, then stopped
+	})
+	sr := asError[*proctest.StillRunningError](t, err)
+	if len(sr.Procs) != 1 || sr.Procs[0].Name != "ticker" || sr.Procs[0].Stopped != "SIGTERM" {
+		t.Errorf("StillRunningError.Procs = %+v, want the ticker stopped by SIGTERM", sr.Procs)
+	}
+}
+
+// TestHostValidation checks the misuse of hosts found before anything
+// runs.
+func TestHostValidation(t *testing.T) {
+	other := proctest.New("other")
+	foreign := other.Host("x1")
+	for _, tc := range []struct {
+		name  string
+		build func(p *proctest.Plan)
+		want  string
+	}{
+		{"spawn on a killed host", func(p *proctest.Plan) {
+			n1 := p.Host("n1")
+			p.KillHost(n1)
+			n1.Spawn("true")
+		}, "host n1 of true is down: kill-host n1 at hosts_test.go:"},
+		{"restart a live host", func(p *proctest.Plan) {
+			p.RestartHost(p.Host("n1"))
+		}, "restart-host n1: host n1 is running: only a killed host can be restarted"},
+		{"restart a process of a killed host", func(p *proctest.Plan) {
+			n1 := p.Host("n1")
+			s := n1.Spawn("sleep", "60")
+			p.KillHost(n1)
+			p.Restart(s)
+		}, "host n1 of sleep is down"},
+		{"kill a killed host", func(p *proctest.Plan) {
+			n1 := p.Host("n1")
+			p.KillHost(n1)
+			p.KillHost(n1)
+		}, "host n1 is already down"},
+		{"pause a killed host", func(p *proctest.Plan) {
+			n1 := p.Host("n1")
+			p.KillHost(n1)
+			p.PauseHost(n1)
+		}, "pause-host n1: host n1 is down"},
+		{"host of another plan", func(p *proctest.Plan) {
+			p.KillHost(foreign)
+		}, `host x1 belongs to plan "other"`},
+		{"host named after a process", func(p *proctest.Plan) {
+			p.Wait(p.Spawn("true"), 0)
+			p.Host("true")
+		}, "host name true is already the name of a process"},
+		{"bad host name", func(p *proctest.Plan) {
+			p.Host("N-1")
+		}, `host name "N-1" is not a lower-case letter`},
+		{"two hosts of one name", func(p *proctest.Plan) {
+			p.Host("n1")
+			p.Host("n1")
+		}, "host n1 is already declared"},
+		{"wait on a host's killed process", func(p *proctest.Plan) {
+			n1 := p.Host("n1")
+			s := n1.Spawn("sleep", "60")
+			p.KillHost(n1)
+			p.Wait(s, 0)
+		}, "sleep already ended: kill-host n1 at"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := proctest.New(tc.name, proctest.LogDir(t.TempDir()))
+			tc.build(p)
+			err := p.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate() = %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
