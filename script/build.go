@@ -15,6 +15,7 @@ import (
 type builder struct {
 	p     *proctest.Plan
 	procs map[string]*proctest.Proc // by name
+	hosts map[string]*proctest.Host // by name
 	work  string                    // the work directory, $WORK
 	name  string                    // the script's file name
 }
@@ -187,6 +188,14 @@ func (b *builder) proc(name string) (*proctest.Proc, error) {
 		return p, nil
 	}
 	return nil, fmt.Errorf("no process %q spawned before this line", name)
+}
+
+// host returns the host called name.
+func (b *builder) host(name string) (*proctest.Host, error) {
+	if h := b.hosts[name]; h != nil {
+		return h, nil
+	}
+	return nil, fmt.Errorf("no host %q declared before this line", name)
 }
 
 // procOrNone returns the process called name, or nil for "-".

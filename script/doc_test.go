@@ -142,7 +142,7 @@ func TestVerbs(t *testing.T) {
 		names = append(names, v.Name)
 	}
 	tests := []struct{ verb, usage string }{
-		{"spawn", "spawn [-name NAME] [-env KEY=VALUE]... [-dir DIR] [-stdin FILE] COMMAND [ARG]..."},
+		{"spawn", "spawn [-name NAME] [-host HOST] [-env KEY=VALUE]... [-dir DIR] [-stdin FILE] COMMAND [ARG]..."},
 		{"wait", "wait [-timeout D] NAME [CODE|SIGNAL]"},
 		{"wait-stdout", "wait-stdout [-timeout D] [-nth N] NAME REGEXP"},
 		{"timeout", "timeout DURATION"},

@@ -163,9 +163,9 @@ func TestScriptErrors(t *testing.T) {
 		{";\n", "t.plan:1: a line cannot start with ';'"},
 		{"; true\n", "t.plan:1: ';' separates the commands of spawn-par only"},
 		{"spawn-par true ; ; false\n", "t.plan:1: usage: spawn-par COMMAND [ARG]... [; COMMAND [ARG]...]"},
-		{"spawn\n", "t.plan:1: usage: spawn [-name NAME] [-env KEY=VALUE]... [-dir DIR] [-stdin FILE] COMMAND [ARG]..."},
+		{"spawn\n", "t.plan:1: usage: spawn [-name NAME] [-host HOST] [-env KEY=VALUE]... [-dir DIR] [-stdin FILE] COMMAND [ARG]..."},
 		{"spawn -name\n", "t.plan:1: flag -name needs a value"},
-		{"spawn -nom x true\n", "t.plan:1: unknown flag -nom (flags here: -name, -env, -dir, -stdin)"},
+		{"spawn -nom x true\n", "t.plan:1: unknown flag -nom (flags here: -name, -host, -env, -dir, -stdin)"},
 		{"spawn true\nwait\n", "t.plan:2: usage: wait [-timeout D] NAME [CODE|SIGNAL]"},
 		{"spawn true\nwait true 0 1\n", "t.plan:2: usage: wait [-timeout D] NAME [CODE|SIGNAL]"},
 		{"spawn true\nwait -timeout soon true\n", "t.plan:2: bad -timeout"},
@@ -297,4 +297,40 @@ expect-stdout echo '^hello$'
 	}
 	fmt.Println(s.Run(context.Background()))
 	// Output: <nil>
+}
+
+// TestScriptHosts runs a plan script with hosts: servers on the same port
+// of two hosts, one reached from the other, a host killed and restarted.
+func TestScriptHosts(t *testing.T) {
+	if ok, why := proctest.Supported(proctest.FeatureHosts); !ok {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("hosts are not supported here, in CI: %s", why)
+		}
+		t.Skip("hosts are not supported here:", why)
+	}
+	t.Parallel()
+	const data = `host n1 n2
+spawn -host n1 -name s1 -env SCRIPT_TEST_HELPER=serve $SCRIPT_TEST_EXE ${n1.addr}:7000
+spawn -host n2 -name s2 -env SCRIPT_TEST_HELPER=serve $SCRIPT_TEST_EXE ${n2.addr}:7000
+wait-port s1 ${n1.addr}:7000
+wait-port s2 ${n2.addr}:7000
+spawn -host n1 -name get -env SCRIPT_TEST_HELPER=get $SCRIPT_TEST_EXE http://${n2.addr}:7000/from-n1
+wait get 0
+expect-stdout get '^ok /from-n1$'
+spawn -host n1 -name local -env SCRIPT_TEST_HELPER=get $SCRIPT_TEST_EXE http://127.0.0.1:7000/
+wait local 2
+kill-host n2
+restart-host n2
+restart s2
+wait-port s2 ${n2.addr}:7000
+kill s1
+kill s2
+`
+	s, err := script.Parse("hosts.plan", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(context.Background(), proctest.LogDir(t.TempDir())); err != nil {
+		t.Fatal(err)
+	}
 }

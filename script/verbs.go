@@ -125,6 +125,7 @@ var verbs = []Verb{{
 	Name: "spawn",
 	Flags: []Flag{
 		{Name: "name", Value: "NAME"},
+		{Name: "host", Value: "HOST"},
 		{Name: "env", Value: "KEY=VALUE", Repeat: true},
 		{Name: "dir", Value: "DIR"},
 		{Name: "stdin", Value: "FILE"},
@@ -300,6 +301,40 @@ var verbs = []Verb{{
 		return nil, nil
 	},
 }, {
+	Name:    "host",
+	Args:    "NAME...",
+	Summary: "declare hosts: machines of their own, each with its address `${NAME.addr}` and directory `${NAME.dir}` (Linux, root)",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		for _, name := range c.args {
+			if b.hosts[name] != nil {
+				return nil, fmt.Errorf("host %s is already declared", name)
+			}
+			b.hosts[name] = b.p.Host(name)
+		}
+		return nil, nil
+	},
+}, {
+	Name:    "kill-host",
+	Flags:   []Flag{timeoutFlag},
+	Args:    "HOST",
+	Summary: "kill everything on HOST with SIGKILL; each of its running processes is expected to die so",
+	add:     withHost((*proctest.Plan).KillHost),
+}, {
+	Name:    "restart-host",
+	Args:    "HOST",
+	Summary: "bring a killed host back: same address and directory, no processes",
+	add:     withHost((*proctest.Plan).RestartHost),
+}, {
+	Name:    "pause-host",
+	Args:    "HOST",
+	Summary: "freeze every process on HOST; a paused host is resumed at the end of the plan",
+	add:     withHost((*proctest.Plan).PauseHost),
+}, {
+	Name:    "resume-host",
+	Args:    "HOST",
+	Summary: "resume a paused host",
+	add:     withHost((*proctest.Plan).ResumeHost),
+}, {
 	Name:    "free-port",
 	Args:    "NAME...",
 	Summary: "set each variable NAME to a TCP port free on 127.0.0.1",
@@ -328,10 +363,18 @@ var byName = func() map[string]*Verb {
 func addSpawn(b *builder, c *call) (*proctest.Step, error) {
 	p := b.p
 	var proc *proctest.Proc
+	spawn, spawnNamed := p.Spawn, p.SpawnNamed
+	if h := c.flag("host"); len(h) > 0 {
+		host, err := b.host(h[len(h)-1])
+		if err != nil {
+			return nil, err
+		}
+		spawn, spawnNamed = host.Spawn, host.SpawnNamed
+	}
 	if name := c.flag("name"); len(name) > 0 {
-		proc = p.SpawnNamed(name[len(name)-1], c.args[0], c.args[1:]...)
+		proc = spawnNamed(name[len(name)-1], c.args[0], c.args[1:]...)
 	} else {
-		proc = p.Spawn(c.args[0], c.args[1:]...)
+		proc = spawn(c.args[0], c.args[1:]...)
 	}
 	proc.Env = c.flag("env")
 	if d := c.flag("dir"); len(d) > 0 {
@@ -486,4 +529,15 @@ func parseSignal(s string) (syscall.Signal, error) {
 		return sig, nil
 	}
 	return 0, fmt.Errorf("unknown signal %q", s)
+}
+
+// withHost adds a step acting on the host named by the line's argument.
+func withHost(add func(*proctest.Plan, *proctest.Host) *proctest.Step) func(b *builder, c *call) (*proctest.Step, error) {
+	return func(b *builder, c *call) (*proctest.Step, error) {
+		h, err := b.host(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		return add(b.p, h), nil
+	}
 }

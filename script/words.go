@@ -238,7 +238,8 @@ func (s *splitter) split(line string) ([]word, error) {
 }
 
 // nameRE matches a variable name.
-var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// A host's variables have one dotted attribute: ${n1.addr}.
+var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.(addr|dir))?$`)
 
 // isName reports whether s is a variable name.
 func isName(s string) bool { return nameRE.MatchString(s) }
