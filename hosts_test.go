@@ -3,7 +3,9 @@ package proctest_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -214,6 +216,125 @@ func TestHostValidation(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Validate() = %v, want an error with %q", err, tc.want)
 			}
+		})
+	}
+}
+
+func init() {
+	// run-host-plan MARKER runs a three-host plan with a server and a
+	// setsid'd daemon on each host, prints "ready" and blocks; its parent
+	// test then kills it.
+	helpers["run-host-plan"] = func(args []string) {
+		m := args[0]
+		p := proctest.New("run-host-plan", proctest.AllowDaemons())
+		for _, name := range []string{"n1", "n2", "n3"} {
+			h := p.Host(name)
+			srv := h.SpawnNamed("srv-"+name, "listen", h.Addr().String()+":7000")
+			p.WaitPort(srv, h.Addr().String()+":7000")
+			p.Wait(h.SpawnNamed("daemon-"+name, "sh", "-c", "setsid -f sleep "+m), 0)
+		}
+		p.Go("report", func(ctx context.Context) error {
+			fmt.Println("ready")
+			<-ctx.Done()
+			return nil
+		})
+		p.Sleep(time.Hour)
+		p.Execute(context.Background())
+		os.Exit(0)
+	}
+}
+
+// links returns the names of the network links of this machine's
+// namespace.
+func links(t *testing.T) map[string]bool {
+	ents, err := os.ReadDir("/sys/class/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]bool{}
+	for _, e := range ents {
+		m[e.Name()] = true
+	}
+	return m
+}
+
+// TestHostsSurviveNoSIGKILL kills a program in the middle of a three-host
+// plan: no process of the plan, no network link in this machine's
+// namespace and no cgroup of the plan remains.
+func TestHostsSurviveNoSIGKILL(t *testing.T) {
+	needHosts(t)
+	cg := planCgroup(t)
+	before := links(t)
+	for i := range 5 {
+		m := newMarker()
+		cmd := exec.Command("run-host-plan", m)
+		cmd.Env = append(os.Environ(), "PROCTEST_LOGDIR="+t.TempDir())
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line := make([]byte, 6)
+		if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("run-host-plan said %q, %v", line, err)
+		}
+		if n := len(withMarker(m)); n != 4 {
+			t.Errorf("round %d: %d marked processes before the kill, want 4 (the program and a daemon a host)", i, n)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		killed := time.Now()
+		gone := func() bool {
+			if len(withMarker(m)) > 0 {
+				return false
+			}
+			if cg != "" {
+				if dirs, _ := filepath.Glob(filepath.Join(filepath.Dir(cg), fmt.Sprintf("proctest-%d.*", cmd.Process.Pid))); len(dirs) > 0 {
+					return false
+				}
+			}
+			for l := range links(t) {
+				if !before[l] {
+					return false
+				}
+			}
+			return true
+		}
+		for !gone() && time.Since(killed) < 10*time.Second {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if !gone() {
+			t.Fatalf("round %d: 10s after the SIGKILL, daemons %v, or cgroups or links remain", i, withMarker(m))
+		}
+		t.Logf("round %d: all gone %v after the SIGKILL", i, time.Since(killed).Round(time.Millisecond))
+	}
+}
+
+// TestTwentyHostPlans runs twenty three-host plans at once.
+func TestTwentyHostPlans(t *testing.T) {
+	needHosts(t)
+	for i := range 20 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			proctest.Run(t, func(p *proctest.Plan) {
+				var servers []*proctest.Proc
+				for _, name := range []string{"n1", "n2", "n3"} {
+					h := p.Host(name)
+					srv := h.SpawnNamed("srv-"+name, "listen", h.Addr().String()+":7000")
+					p.WaitPort(srv, h.Addr().String()+":7000")
+					servers = append(servers, srv)
+				}
+				get := p.Host("c1").Spawn("get", "http://{{n3.addr}}:7000/plan")
+				p.Wait(get, 0)
+				p.ExpectStdout(get, "^ok /plan$")
+				for _, srv := range servers {
+					p.Kill(srv, srv.Exits(0))
+				}
+			}, proctest.LogDir(t.TempDir()))
 		})
 	}
 }
