@@ -246,6 +246,7 @@ func (l *life) setup(ctx context.Context, h *Host) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("unshare network namespace: %w", err)
 	}
+	noIPv6()
 	var err error
 	if l.nsFD, err = openThreadNS("net"); err != nil {
 		return err
