@@ -68,8 +68,11 @@ type life struct {
 	paused   Method
 
 	// Guarded by the Network's mu.
-	nft   *nftables.Conn // in the host's namespace
-	table *table         // its table, once made
+	nft    *nftables.Conn  // in the host's namespace
+	table  *table          // its table, once made
+	nl     *netlink.Handle // netlink in the host's namespace
+	eth0   int             // the index of its eth0
+	shaped bool            // eth0 has the qdisc of shape
 }
 
 // A startReq asks the host's thread to start a command.
@@ -243,6 +246,7 @@ func (l *life) setup(ctx context.Context, h *Host) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("unshare network namespace: %w", err)
 	}
+	noIPv6()
 	var err error
 	if l.nsFD, err = openThreadNS("net"); err != nil {
 		return err
@@ -296,11 +300,12 @@ func (l *life) link(h *Host) error {
 	if err := n.nl.LinkSetUp(veth); err != nil {
 		return fmt.Errorf("veth %s up: %w", h.veth, err)
 	}
+	// Kept for the life, for shaping (see shape).
 	nl, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("netlink in the host: %w", err)
 	}
-	defer nl.Close()
+	l.nl = nl
 	for _, name := range []string{"lo", "eth0"} {
 		link, err := nl.LinkByName(name)
 		if err != nil {
@@ -310,6 +315,7 @@ func (l *life) link(h *Host) error {
 			if err := nl.AddrAdd(link, ipNet(h.addr, n.prefix.Bits())); err != nil {
 				return fmt.Errorf("address eth0: %w", err)
 			}
+			l.eth0 = link.Attrs().Index
 		}
 		if err := nl.LinkSetUp(link); err != nil {
 			return fmt.Errorf("%s up: %w", name, err)
@@ -395,6 +401,9 @@ func (l *life) release(ctx context.Context, h *Host) error {
 	var errs []error
 	if l.nft != nil {
 		l.nft.CloseLasting()
+	}
+	if l.nl != nil {
+		l.nl.Close()
 	}
 	for _, f := range []*os.File{l.initIn, l.initOut} {
 		if f != nil {

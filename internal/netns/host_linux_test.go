@@ -316,6 +316,13 @@ func TestStartStatus(t *testing.T) {
 			t.Errorf("%s on a host: %v, want exit %d", c.cmd, err, c.code)
 		}
 	}
+	// Hosts are IPv4 only.
+	if _, err := os.Stat("/proc/sys/net/ipv6"); err == nil {
+		out, err := hostOutput(hs[0], "cat", "/proc/sys/net/ipv6/conf/eth0/disable_ipv6")
+		if err != nil || strings.TrimSpace(out) != "1" {
+			t.Errorf("IPv6 on a host's eth0: disable_ipv6 = %q, %v, want 1", out, err)
+		}
+	}
 	// The process is in the host's PID namespace, not pid 1.
 	out, err := hostOutput(hs[0], "sh", "-c", "echo $$")
 	if err != nil {

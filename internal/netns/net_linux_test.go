@@ -320,3 +320,58 @@ func TestRestartKeepsState(t *testing.T) {
 		t.Errorf("healed: %d/50 datagrams arrived, want 50", got)
 	}
 }
+
+// TestRate sends 250 KB over a link limited to 1 Mbit/s. It checks a lower
+// bound on the time taken, which a loaded machine can only make longer.
+// HTB charges a packet to its class once sent, and a GSO packet can hold
+// 64 KB: so much can arrive ahead of the rate.
+func TestRate(t *testing.T) {
+	t.Parallel()
+	n, hs := newNet(t, "", "n1", "n2", "n3")
+	n1, n2 := hs[0], hs[1]
+	const size, bps, slack = 250_000, 1_000_000, 64 << 10
+	if err := n.Apply(netns.State{Rate: map[netns.Link]uint64{{From: "n1", To: "n2"}: bps}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	l, err := n2.Listen(ctx, "tcp", addr(n2, 7000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan int64, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			got <- 0
+			return
+		}
+		defer c.Close()
+		k, _ := io.Copy(io.Discard, c)
+		got <- k
+	}()
+	c, err := n1.DialContext(ctx, "tcp", addr(n2, 7000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	if _, err := c.Write(make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	k := <-got
+	took := time.Since(begin)
+	if k != size {
+		t.Fatalf("received %d bytes, want %d", k, size)
+	}
+	if least := time.Duration((size - slack) * 8 * float64(time.Second) / bps); took < least {
+		t.Errorf("%d bytes at %d bit/s took %v, want at least %v", size, bps, took, least)
+	}
+	t.Logf("%d bytes at %d bit/s took %v", size, bps, took)
+	// Healing removes the qdisc; applying again makes it anew.
+	for _, s := range []netns.State{{}, {Rate: map[netns.Link]uint64{{From: "n1"}: bps}}, {}} {
+		if err := n.Apply(s); err != nil {
+			t.Fatalf("Apply(%v) = %v", s, err)
+		}
+	}
+}

@@ -68,6 +68,7 @@ func NewNetwork(prefix netip.Prefix) (*Network, error) {
 	}
 	n.switchFD = fd
 	err = onThread(fd, func() error {
+		noIPv6()
 		var err error
 		n.nl, err = netlink.NewHandle(unix.NETLINK_ROUTE)
 		return err

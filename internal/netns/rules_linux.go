@@ -44,8 +44,8 @@ type table struct {
 
 // program makes l's table hold r, in one transaction: the first time, it
 // makes the table; after that, it refills the sets and replaces the rules
-// of chain raw, leaving the chains, and so the hooks, in place. The caller
-// holds the Network's mu.
+// of chain raw, leaving the chains, and so the hooks, in place. Then it
+// shapes what l sends (see shape). The caller holds the Network's mu.
 func (l *life) program(r hostRules) error {
 	if l.nft == nil {
 		c, err := nftables.New(nftables.WithNetNSFd(l.nsFD), nftables.AsLasting())
@@ -68,7 +68,10 @@ func (l *life) program(r hostRules) error {
 		l.nft = nil
 		return err
 	}
-	return c.Flush()
+	if err := c.Flush(); err != nil {
+		return err
+	}
+	return l.shape(r.rate)
 }
 
 // makeTable queues the making of l's table, holding r.

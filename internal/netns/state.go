@@ -33,6 +33,12 @@ type State struct {
 	// From stands for every other host, an empty To for every host. Nil: no
 	// loss.
 	Loss map[Link]float64
+	// Rate maps a link to the most bits per second it carries. Unlike
+	// the other faults it acts at the sending host, which queues what
+	// exceeds the rate (an HTB class for the destination). An empty From
+	// stands for every host, an empty To for every other host; 0 is no
+	// limit. Nil: none.
+	Rate map[Link]uint64
 }
 
 // A Link is a direction between two hosts, named by their names.
@@ -42,7 +48,7 @@ type Link struct {
 
 // Clone returns a deep copy of s.
 func (s State) Clone() State {
-	c := State{Loss: maps.Clone(s.Loss)}
+	c := State{Loss: maps.Clone(s.Loss), Rate: maps.Clone(s.Rate)}
 	if s.Drop != nil {
 		c.Drop = make(map[string][]string, len(s.Drop))
 		for k, v := range s.Drop {
@@ -80,6 +86,14 @@ func (s State) String() string {
 			parts = append(parts, fmt.Sprintf("%s->%s loss %.4g%%", anyHost(l.From), anyHost(l.To), s.Loss[l]*100))
 		}
 	}
+	links = slices.SortedFunc(maps.Keys(s.Rate), func(a, b Link) int {
+		return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
+	})
+	for _, l := range links {
+		if s.Rate[l] > 0 {
+			parts = append(parts, fmt.Sprintf("%s->%s rate %d bit/s", anyHost(l.From), anyHost(l.To), s.Rate[l]))
+		}
+	}
 	if len(parts) == 0 {
 		return "healthy"
 	}
@@ -94,10 +108,15 @@ func anyHost(name string) string {
 	return name
 }
 
-// wildcards reports whether s has a loss from or to any host, which
-// covers hosts added after it was applied.
+// wildcards reports whether s has a loss or rate from or to any host,
+// which covers hosts added after it was applied.
 func (s State) wildcards() bool {
 	for l := range s.Loss {
+		if l.From == "" || l.To == "" {
+			return true
+		}
+	}
+	for l := range s.Rate {
 		if l.From == "" || l.To == "" {
 			return true
 		}
@@ -114,6 +133,13 @@ type hostRules struct {
 	drop    []netip.Addr // sources whose packets it drops
 	dropNew []netip.Addr // sources whose new connections it drops
 	loss    []lossRule   // random drops, by source
+	rate    []rateRule   // limits of what it sends, by destination
+}
+
+// A rateRule limits what a host sends to a destination.
+type rateRule struct {
+	to  netip.Addr
+	bps uint64 // bits per second
 }
 
 // A lossRule drops a packet from a source when a random number modulo
@@ -166,22 +192,62 @@ func (s State) compile(addrs map[string]netip.Addr) (map[string]hostRules, error
 		r.dropNew = a
 		rules[to] = r
 	}
-	// A loss given for a pair of hosts wins over one given for any host;
-	// of two losses, the larger.
-	type pair struct{ from, to string }
-	loss := map[pair]float64{}
-	exact := map[pair]bool{}
-	for l, f := range s.Loss {
+	loss, err := expand(s.Loss, addrs, "loss", func(f float64) error {
 		if math.IsNaN(f) || f < 0 || f > 1 {
-			return nil, fmt.Errorf("loss %s->%s: %v is not a fraction from 0 to 1", anyHost(l.From), anyHost(l.To), f)
+			return fmt.Errorf("%v is not a fraction from 0 to 1", f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rate, err := expand(s.Rate, addrs, "rate", func(uint64) error { return nil })
+	if err != nil {
+		return nil, err
+	}
+	for p, bps := range rate {
+		if bps == 0 {
+			continue
+		}
+		r := rules[p.From]
+		r.rate = append(r.rate, rateRule{to: addrs[p.To], bps: bps})
+		rules[p.From] = r
+	}
+	for p, f := range loss {
+		below := uint32(math.Round(f * lossMod))
+		if below == 0 {
+			continue
+		}
+		r := rules[p.To]
+		r.loss = append(r.loss, lossRule{from: addrs[p.From], below: below})
+		rules[p.To] = r
+	}
+	for name, r := range rules {
+		slices.SortFunc(r.loss, func(a, b lossRule) int { return a.from.Compare(b.from) })
+		slices.SortFunc(r.rate, func(a, b rateRule) int { return a.to.Compare(b.to) })
+		rules[name] = r
+	}
+	return rules, nil
+}
+
+// expand checks the per-link values m of kind what and gives each pair of
+// distinct hosts its value: one given for the pair wins over one given for
+// any host; of two for any host, the larger.
+func expand[V cmp.Ordered](m map[Link]V, addrs map[string]netip.Addr, what string, check func(V) error) (map[Link]V, error) {
+	out := map[Link]V{}
+	exact := map[Link]bool{}
+	for l, v := range m {
+		name := fmt.Sprintf("%s %s->%s", what, anyHost(l.From), anyHost(l.To))
+		if err := check(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		for _, n := range []string{l.From, l.To} {
 			if _, ok := addrs[n]; n != "" && !ok {
-				return nil, fmt.Errorf("loss %s->%s: unknown host %q", anyHost(l.From), anyHost(l.To), n)
+				return nil, fmt.Errorf("%s: unknown host %q", name, n)
 			}
 		}
 		if l.From != "" && l.From == l.To {
-			return nil, fmt.Errorf("loss %s->%s: a host cannot drop its own packets", l.From, l.To)
+			return nil, fmt.Errorf("%s: a link joins two hosts", name)
 		}
 		isExact := l.From != "" && l.To != ""
 		for to := range addrs {
@@ -189,28 +255,15 @@ func (s State) compile(addrs map[string]netip.Addr) (map[string]hostRules, error
 				if from == to || l.To != "" && l.To != to || l.From != "" && l.From != from {
 					continue
 				}
-				p := pair{from, to}
+				p := Link{From: from, To: to}
 				switch {
 				case isExact && !exact[p]:
-					loss[p], exact[p] = f, true
+					out[p], exact[p] = v, true
 				case isExact == exact[p]:
-					loss[p] = max(loss[p], f)
+					out[p] = max(out[p], v)
 				}
 			}
 		}
 	}
-	for p, f := range loss {
-		below := uint32(math.Round(f * lossMod))
-		if below == 0 {
-			continue
-		}
-		r := rules[p.to]
-		r.loss = append(r.loss, lossRule{from: addrs[p.from], below: below})
-		rules[p.to] = r
-	}
-	for name, r := range rules {
-		slices.SortFunc(r.loss, func(a, b lossRule) int { return a.from.Compare(b.from) })
-		rules[name] = r
-	}
-	return rules, nil
+	return out, nil
 }

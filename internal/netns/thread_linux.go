@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -165,4 +166,19 @@ func numeric(addr string) error {
 		return fmt.Errorf("address %q: want an IP address, not a name", addr)
 	}
 	return nil
+}
+
+// noIPv6 turns IPv6 off in the network namespace of the calling thread,
+// which must be locked, for the links made after: hosts are IPv4 only, and
+// so they send no router solicitations or duplicate address probes. A
+// kernel without IPv6 has nothing to turn off.
+func noIPv6() {
+	for _, conf := range []string{"all", "default"} {
+		f, err := os.OpenFile("/proc/sys/net/ipv6/conf/"+conf+"/disable_ipv6", os.O_WRONLY, 0)
+		if err != nil {
+			continue
+		}
+		f.WriteString("1")
+		f.Close()
+	}
 }
