@@ -164,7 +164,39 @@ type Feature string
 const (
 	// FeatureHosts: hosts with addresses of their own ([Plan.Host]).
 	FeatureHosts Feature = "hosts"
+	// FeatureDelay: packet delay between hosts ([Delay]).
+	FeatureDelay Feature = "delay"
 )
+
+// A NetSession is a [HostSession] whose network between hosts can be
+// changed: partitions, loss and rate limits.
+type NetSession interface {
+	HostSession
+	// Apply makes the network match s, for every host at once as far as
+	// the backend can.
+	Apply(ctx context.Context, s NetState) error
+}
+
+// NetState is what the network does to the packets between a plan's
+// hosts, named by their names. The zero NetState is a healthy network.
+// Every fault acts at the receiving host.
+type NetState struct {
+	// Drop maps a host to the hosts whose packets it drops, established
+	// connections included.
+	Drop map[string][]string
+	// DropNew maps a host to the hosts whose new connections it drops.
+	DropNew map[string][]string
+	// Loss maps a link to the fraction of its packets dropped at random.
+	Loss map[Link]float64
+	// Rate maps a link to the most bits per second it carries.
+	Rate map[Link]uint64
+}
+
+// A Link is a direction between two hosts; an empty name stands for any
+// host.
+type Link struct {
+	From, To string
+}
 
 // A FeatureChecker is a [Backend] that can tell, before a plan starts,
 // whether it can do what the plan needs.

@@ -22,6 +22,7 @@ const (
 	EventWarning   EventKind = "warning"    // something the test should know
 	EventInfo      EventKind = "info"       // how the plan runs, such as what contains its processes
 	EventHost      EventKind = "host"       // a host started, paused, resumed, was killed or restarted
+	EventNet       EventKind = "net"        // the network between hosts changed: the faults now in force
 	EventPlanEnd   EventKind = "plan-end"   // the plan is over
 )
 

@@ -75,6 +75,11 @@ type executor struct {
 	wg      sync.WaitGroup // the goroutines waiting for programs
 	events  []Event
 	step    int // index of the running step
+	// the network between hosts: its state, the faults in force in
+	// words, and since when
+	net      NetState
+	netWords []string
+	netSince time.Duration
 	// streams are the watched outputs, whose copies may fail.
 	streams []*watchedStream
 }
@@ -156,6 +161,7 @@ func (e *executor) run() error {
 		}
 		return nil
 	}
+	e.plan.reportNotes = e.notes()
 	pe := newPlanError(e.plan, errs, e.dir, e.events, e.plan.procs)
 	if err := e.writeTimeline(); err == nil {
 		pe.report += "\ntimeline page: " + filepath.Join(e.dir, "timeline.html")
@@ -774,4 +780,17 @@ func commandLine(p *Proc) string {
 		return "Go function"
 	}
 	return strings.Join(p.args, " ")
+}
+
+// notes returns what a failure report says of the plan beyond its
+// failures: the network between its hosts, the seed of its randomness.
+func (e *executor) notes() []string {
+	var notes []string
+	if e.plan.netSteps {
+		notes = append(notes, fmt.Sprintf("network: %s, since +%.3fs", e.netText(), e.netSince.Seconds()))
+	}
+	if e.plan.rand != nil {
+		notes = append(notes, fmt.Sprintf("seed: %d (PROCTEST_SEED=%d replays it)", e.plan.seed, e.plan.seed))
+	}
+	return notes
 }

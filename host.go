@@ -311,6 +311,9 @@ func (p *Proc) hostName() string {
 // backend cannot make them here.
 func (p *Plan) checkHosts() error {
 	if len(p.hosts) == 0 {
+		if p.netSteps {
+			return &UnsupportedError{Feature: FeatureHosts, Reason: "network faults act between hosts, and the plan declares none"}
+		}
 		return nil
 	}
 	fc, ok := p.cfg.backend.(FeatureChecker)
@@ -319,6 +322,14 @@ func (p *Plan) checkHosts() error {
 	}
 	if err := fc.Supports(FeatureHosts); err != nil {
 		return &UnsupportedError{Feature: FeatureHosts, Where: p.hosts[0].where, Reason: err.Error()}
+	}
+	for _, st := range p.steps {
+		if st.needs == "" {
+			continue
+		}
+		if err := fc.Supports(st.needs); err != nil {
+			return &UnsupportedError{Feature: st.needs, Where: st.where, Reason: err.Error()}
+		}
 	}
 	return nil
 }

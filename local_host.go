@@ -31,6 +31,11 @@ func (localBackend) Supports(f Feature) error {
 	case FeatureHosts:
 		hostsAvailable.once.Do(func() { hostsAvailable.err = netns.Available() })
 		return hostsAvailable.err
+	case FeatureDelay:
+		if ok, why := netns.HasNetem(); !ok {
+			return fmt.Errorf("no packet delay: %s", why)
+		}
+		return fmt.Errorf("packet delay is not built yet")
 	}
 	return fmt.Errorf("unknown feature %q", f)
 }
@@ -140,3 +145,24 @@ func (lh *localHost) Wait(ctx context.Context) error { return lh.h.Wait(ctx) }
 
 // Restart implements [HostHandle].
 func (lh *localHost) Restart(ctx context.Context) error { return lh.h.Restart(ctx) }
+
+// Apply implements [NetSession].
+func (s *localSession) Apply(ctx context.Context, st NetState) error {
+	if s.network == nil {
+		return fmt.Errorf("no hosts")
+	}
+	ns := netns.State{Drop: st.Drop, DropNew: st.DropNew}
+	for l, f := range st.Loss {
+		if ns.Loss == nil {
+			ns.Loss = map[netns.Link]float64{}
+		}
+		ns.Loss[netns.Link{From: l.From, To: l.To}] = f
+	}
+	for l, r := range st.Rate {
+		if ns.Rate == nil {
+			ns.Rate = map[netns.Link]uint64{}
+		}
+		ns.Rate[netns.Link{From: l.From, To: l.To}] = r
+	}
+	return s.network.Apply(ns)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -46,7 +47,13 @@ type Plan struct {
 	defined  map[string]bool // variables set by the steps built so far
 	ports    []*Var          // variables FreePort allocates
 	hosts    []*Host
-	at       string // set by At: the file:line of the steps built
+	netSteps bool // whether a step changes the network
+	// reportNotes are lines the failure report adds, set when it fails
+	reportNotes []string
+	rand        *rand.Rand
+	seed        uint64
+	seeded      bool
+	at          string // set by At: the file:line of the steps built
 	// session is the backend opened for the plan while it runs, for the
 	// readiness checks.
 	session Session
@@ -112,6 +119,7 @@ type Step struct {
 	ready   *readiness   // for readiness steps
 	expect  *expectation // for output checks
 	host    *Host        // for host steps
+	needs   Feature      // what the step needs of the backend, beyond hosts
 
 	// A step of a kind of its own carries its code: check, if not nil,
 	// checks it in order with the others before the plan runs; run runs

@@ -28,6 +28,9 @@ func newPlanError(p *Plan, errs []error, dir string, events []Event, procs []*Pr
 	for _, err := range errs {
 		fmt.Fprintf(&b, "\n%s\n", err)
 	}
+	if len(p.reportNotes) > 0 {
+		b.WriteString("\n" + strings.Join(p.reportNotes, "\n") + "\n")
+	}
 	byName := map[string]*Proc{}
 	for _, proc := range procs {
 		byName[proc.name] = proc
