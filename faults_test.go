@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -261,4 +262,142 @@ func lines(dir, name string) int {
 		n++
 	}
 	return n
+}
+
+// TestMajoritiesRing cuts five hosts into a majorities ring from a fixed
+// seed: each hears exactly two of the other four, no two hear the same
+// ones, and the same seed gives the same shape.
+func TestMajoritiesRing(t *testing.T) {
+	needHosts(t)
+	t.Parallel()
+	shape := func() string {
+		p := proctest.New("ring")
+		p.Seed(7)
+		var hs []*proctest.Host
+		for i := 1; i <= 5; i++ {
+			hs = append(hs, p.Host(fmt.Sprint("n", i)))
+		}
+		return proctest.MajoritiesRing(p.Rand(), hs...).String()
+	}
+	if a, b := shape(), shape(); a != b {
+		t.Errorf("seed 7 gave %q, then %q", a, b)
+	}
+	var dir string
+	proctest.Run(t, func(p *proctest.Plan) {
+		p.Seed(7)
+		var hs []*proctest.Host
+		for i := 1; i <= 5; i++ {
+			hs = append(hs, p.Host(fmt.Sprint("n", i)))
+		}
+		p.Grudge(proctest.MajoritiesRing(p.Rand(), hs...))
+		var probes []*proctest.Proc
+		for _, h := range hs {
+			args := []string{h.Addr().String()}
+			for _, o := range hs {
+				if o != h {
+					args = append(args, o.Addr().String())
+				}
+			}
+			probes = append(probes, h.SpawnNamed("probe-"+h.Name(), "udp-peers", args...))
+		}
+		var exits []proctest.Exit
+		for _, pr := range probes {
+			exits = append(exits, pr.Exits(0))
+		}
+		p.WaitPar(exits...)
+	}, proctest.LogDir(t.TempDir()), proctest.KeepLogs(), logDirOf(&dir))
+	seen := map[string]string{}
+	for i := 1; i <= 5; i++ {
+		b, err := os.ReadFile(fmt.Sprintf("%s/probe-n%d.stdout", dir, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		heard := strings.Fields(strings.TrimPrefix(strings.TrimSpace(string(b)), "heard"))
+		if len(heard) != 2 {
+			t.Errorf("n%d heard %v, want exactly two hosts", i, heard)
+		}
+		key := strings.Join(heard, " ")
+		if other, ok := seen[key]; ok {
+			t.Errorf("n%d and %s both heard %s", i, other, key)
+		}
+		seen[key] = fmt.Sprint("n", i)
+	}
+	os.RemoveAll(dir)
+}
+
+// TestLossAndRate shapes links: with 50% loss, between 35% and 65% of
+// 2,000 datagrams arrive; at 1 Mbit/s, 500 KB take at least 3 s.
+func TestLossAndRate(t *testing.T) {
+	needHosts(t)
+	t.Parallel()
+	var dir string
+	proctest.Run(t, func(p *proctest.Plan) {
+		n1, n2 := p.Host("n1"), p.Host("n2")
+		p.Shape(n1, n2, proctest.Loss(0.5))
+		count := n2.Spawn("udp-count", "{{n2.addr}}:9000")
+		p.WaitStdout(count, "^listening$")
+		send := n1.Spawn("udp-send", "{{n2.addr}}:9000", "2000")
+		p.Wait(send, 0)
+		p.Wait(count, 0)
+		p.Heal()
+		p.Shape(n1, n2, proctest.Rate("1mbit"))
+		sink := n2.Spawn("tcp-sink", "{{n2.addr}}:7000")
+		p.WaitPort(sink, "{{n2.addr}}:7000")
+		src := n1.Spawn("tcp-source", "{{n2.addr}}:7000", "500000")
+		p.Wait(src, 0).Timeout(30 * time.Second)
+		p.Kill(sink)
+	}, proctest.LogDir(t.TempDir()), proctest.KeepLogs(), logDirOf(&dir))
+	defer os.RemoveAll(dir)
+	b, _ := os.ReadFile(dir + "/udp-count.stdout")
+	var got int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(string(b), "listening\n"), "got %d", &got); err != nil || got < 700 || got > 1300 {
+		t.Errorf("with 50%% loss, udp-count said %q, want between 700 and 1300 of 2000", b)
+	}
+	b, _ = os.ReadFile(dir + "/tcp-source.stdout")
+	var n int
+	var secs float64
+	if _, err := fmt.Sscanf(string(b), "sent %d bytes in %fs", &n, &secs); err != nil || secs < 3 {
+		t.Errorf("at 1 Mbit/s, tcp-source said %q, want 500000 bytes in at least 3 s", b)
+	}
+}
+
+// TestDelayUnsupported asks for a delay where the kernel has no netem: the
+// plan fails before anything starts, with an UnsupportedError.
+func TestDelayUnsupported(t *testing.T) {
+	needHosts(t)
+	if ok, _ := proctest.Supported(proctest.FeatureDelay); ok {
+		t.Skip("this kernel can delay packets")
+	}
+	marker := filepath.Join(t.TempDir(), "ran")
+	err := execute(t, func(p *proctest.Plan) {
+		n1, n2 := p.Host("n1"), p.Host("n2")
+		p.Wait(n1.Spawn("touch", marker), 0)
+		p.Shape(n1, n2, proctest.Delay(50*time.Millisecond, 10*time.Millisecond))
+	})
+	ue := asError[*proctest.UnsupportedError](t, err)
+	if ue.Feature != proctest.FeatureDelay || !strings.Contains(ue.Reason, "netem") || !strings.Contains(ue.Where, "faults_test.go") {
+		t.Errorf("UnsupportedError = %+v, want delay, naming netem, at this file", ue)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the plan ran a step")
+	}
+}
+
+// TestReportShowsNetworkAndSeed fails a plan during a partition: the
+// report says what the network was and since when, and the seed.
+func TestReportShowsNetworkAndSeed(t *testing.T) {
+	needHosts(t)
+	t.Parallel()
+	err := execute(t, func(p *proctest.Plan) {
+		p.Seed(42)
+		n1, n2, n3 := p.Host("n1"), p.Host("n2"), p.Host("n3")
+		p.Partition(proctest.Hosts{n1, n2}, proctest.Hosts{n3})
+		p.Grudge(proctest.RandomNode(p.Rand(), n1, n2, n3))
+		p.Wait(n1.Spawn("false"), 0)
+	})
+	for _, want := range []string{"network: n1,n2 | n3; ", " drops ", ", since +", "seed: 42 (PROCTEST_SEED=42 replays it)"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("report lacks %q:\n%v", want, err)
+		}
+	}
 }
