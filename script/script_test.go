@@ -314,6 +314,11 @@ spawn -host n1 -name s1 -env SCRIPT_TEST_HELPER=serve $SCRIPT_TEST_EXE ${n1.addr
 spawn -host n2 -name s2 -env SCRIPT_TEST_HELPER=serve $SCRIPT_TEST_EXE ${n2.addr}:7000
 wait-port s1 ${n1.addr}:7000
 wait-port s2 ${n2.addr}:7000
+seed 7
+partition n1 / n2
+partition -shape random-halves n1 n2
+shape -loss 10% -rate 10mbit n1 n2
+heal
 spawn -host n1 -name get -env SCRIPT_TEST_HELPER=get $SCRIPT_TEST_EXE http://${n2.addr}:7000/from-n1
 wait get 0
 expect-stdout get '^ok /from-n1$'

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -335,6 +336,51 @@ var verbs = []Verb{{
 	Summary: "resume a paused host",
 	add:     withHost((*proctest.Plan).ResumeHost),
 }, {
+	Name:    "partition",
+	Flags:   []Flag{{Name: "shape", Value: "SHAPE"}},
+	Args:    "HOST... [/ HOST...]...",
+	Summary: "split the network: groups separated by `/`, or `-shape random-halves|random-node|majorities-ring|bridge` over the hosts given; hosts in no group keep every link",
+	add:     addPartition,
+}, {
+	Name:    "isolate",
+	Args:    "HOST",
+	Summary: "cut HOST from every other host, both ways",
+	add:     withHost((*proctest.Plan).Isolate),
+}, {
+	Name:    "block",
+	Args:    "FROM TO",
+	Summary: "TO drops the packets of FROM: one way for datagrams, while TCP breaks both ways",
+	add:     addBlock(),
+}, {
+	Name:    "block-new",
+	Args:    "FROM TO",
+	Summary: "TO drops the new connections of FROM: FROM cannot connect to TO, TO can connect to FROM",
+	add:     addBlock(proctest.NewConnectionsOnly()),
+}, {
+	Name:    "shape",
+	Flags:   []Flag{{Name: "loss", Value: "P%"}, {Name: "rate", Value: "RATE"}, {Name: "delay", Value: "D"}, {Name: "jitter", Value: "D"}},
+	Args:    "FROM|- TO|-",
+	Summary: "shape the link from FROM to TO (`-`: any host), replacing its shaping: loss, rate (as `1mbit`), delay (needs the kernel's netem)",
+	add:     addShape,
+}, {
+	Name:    "heal",
+	Summary: "end every network fault",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		return b.p.Heal(), nil
+	},
+}, {
+	Name:    "seed",
+	Args:    "N",
+	Summary: "the seed of the plan's random shapes (default: `$PROCTEST_SEED`, else the clock; reports print it)",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		n, err := strconv.ParseUint(c.args[0], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad seed %q", c.args[0])
+		}
+		b.p.Seed(n)
+		return nil, nil
+	},
+}, {
 	Name:    "free-port",
 	Args:    "NAME...",
 	Summary: "set each variable NAME to a TCP port free on 127.0.0.1",
@@ -539,5 +585,104 @@ func withHost(add func(*proctest.Plan, *proctest.Host) *proctest.Step) func(b *b
 			return nil, err
 		}
 		return add(b.p, h), nil
+	}
+}
+
+func addPartition(b *builder, c *call) (*proctest.Step, error) {
+	var groups []proctest.Hosts
+	var group proctest.Hosts
+	for _, a := range append(c.args, "/") {
+		if a == "/" {
+			if len(group) == 0 {
+				return nil, c.usage()
+			}
+			groups = append(groups, group)
+			group = nil
+			continue
+		}
+		h, err := b.host(a)
+		if err != nil {
+			return nil, err
+		}
+		group = append(group, h)
+	}
+	shape := c.flag("shape")
+	if len(shape) == 0 {
+		return b.p.Partition(groups...), nil
+	}
+	if len(groups) != 1 {
+		return nil, errors.New("-shape takes one group of hosts")
+	}
+	hs := groups[0]
+	var g proctest.Grudge
+	switch shape[len(shape)-1] {
+	case "random-halves":
+		g = proctest.RandomHalves(b.p.Rand(), hs...)
+	case "random-node":
+		g = proctest.RandomNode(b.p.Rand(), hs...)
+	case "majorities-ring":
+		g = proctest.MajoritiesRing(b.p.Rand(), hs...)
+	case "bridge":
+		g = proctest.Bridge(hs...)
+	default:
+		return nil, fmt.Errorf("unknown -shape %q: want random-halves, random-node, majorities-ring or bridge", shape[len(shape)-1])
+	}
+	return b.p.Grudge(g), nil
+}
+
+func addShape(b *builder, c *call) (*proctest.Step, error) {
+	var ends [2]*proctest.Host
+	for i, a := range c.args {
+		if a == "-" {
+			continue
+		}
+		h, err := b.host(a)
+		if err != nil {
+			return nil, err
+		}
+		ends[i] = h
+	}
+	var sh []proctest.Shaping
+	if v := c.flag("loss"); len(v) > 0 {
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(v[len(v)-1], "%"), 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad -loss %q: want a percentage such as 30%%", v[len(v)-1])
+		}
+		sh = append(sh, proctest.Loss(pct/100))
+	}
+	if v := c.flag("rate"); len(v) > 0 {
+		sh = append(sh, proctest.Rate(v[len(v)-1]))
+	}
+	if v := c.flag("delay"); len(v) > 0 {
+		d, err := time.ParseDuration(v[len(v)-1])
+		if err != nil {
+			return nil, fmt.Errorf("bad -delay: %v", err)
+		}
+		var jitter time.Duration
+		if j := c.flag("jitter"); len(j) > 0 {
+			if jitter, err = time.ParseDuration(j[len(j)-1]); err != nil {
+				return nil, fmt.Errorf("bad -jitter: %v", err)
+			}
+		}
+		sh = append(sh, proctest.Delay(d, jitter))
+	}
+	if len(sh) == 0 {
+		return nil, errors.New("shape needs -loss, -rate or -delay")
+	}
+	return b.p.Shape(ends[0], ends[1], sh...), nil
+}
+
+// addBlock adds a block step with opts.
+func addBlock(opts ...proctest.BlockOption) func(b *builder, c *call) (*proctest.Step, error) {
+	return func(b *builder, c *call) (*proctest.Step, error) {
+		from, err := b.host(c.args[0])
+		if err != nil {
+			return nil, err
+		}
+		to, err := b.host(c.args[1])
+		if err != nil {
+			return nil, err
+		}
+		return b.p.Block(from, to, opts...), nil
 	}
 }
