@@ -11,7 +11,7 @@
 //
 // Usage:
 //
-//	kv serve -name NAME [-addr 127.0.0.1:0] [-leader HOST:PORT] [-data DIR] [-crash-after N]
+//	kv serve -name NAME [-addr 127.0.0.1:0] [-leader HOST:PORT] [-data DIR] [-crash-after N] [-quorum N [-quorum-wait 2s]]
 //	kv put  -addr HOST:PORT KEY VALUE
 //	kv get  -addr HOST:PORT KEY
 //	kv wait -addr HOST:PORT -version N [-timeout 10s]
@@ -21,7 +21,10 @@
 // first time it has replicated everything the leader had. On SIGINT or
 // SIGTERM a node shuts down gracefully, prints "NAME stopped" to stderr and
 // exits 0. With -crash-after N it instead exits with status 3 right after
-// its Nth write (leader) or Nth replicated entry (follower).
+// its Nth write (leader) or Nth replicated entry (follower). With -quorum N
+// the leader acknowledges a write only once a majority of the N members of
+// the cluster has it, and refuses it (503, "no majority") otherwise: kv put
+// then exits 1.
 //
 // HTTP endpoints on every node: GET /kv/KEY (404 if absent), PUT /kv/KEY
 // (leader only; followers answer 421 naming the leader), GET /status (JSON
@@ -36,11 +39,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // usageText summarises the subcommands.
 const usageText = `usage:
-  kv serve -name NAME [-addr 127.0.0.1:0] [-leader HOST:PORT] [-data DIR] [-crash-after N]
+  kv serve -name NAME [-addr 127.0.0.1:0] [-leader HOST:PORT] [-data DIR] [-crash-after N] [-quorum N [-quorum-wait 2s]]
   kv put  -addr HOST:PORT KEY VALUE
   kv get  -addr HOST:PORT KEY
   kv wait -addr HOST:PORT -version N [-timeout 10s]
@@ -84,6 +88,8 @@ func cmdServe(args []string) int {
 	fs.StringVar(&cfg.leader, "leader", "", "leader HOST:PORT; if set, run as a follower")
 	fs.StringVar(&cfg.dataDir, "data", "", "directory for the persistent log (default: memory only)")
 	fs.IntVar(&cfg.crashAfter, "crash-after", 0, "exit with status 3 after N writes or replicated entries (0: never)")
+	fs.IntVar(&cfg.members, "quorum", 0, "leader: acknowledge a write only once a majority of N members has it (0: at once)")
+	fs.DurationVar(&cfg.quorumWait, "quorum-wait", 2*time.Second, "with -quorum: how long a write waits for a majority before it is refused")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

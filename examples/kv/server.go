@@ -37,6 +37,8 @@ type config struct {
 	leader     string // empty for the leader
 	dataDir    string // empty for an in-memory node
 	crashAfter int
+	members    int           // with -quorum: the cluster's size
+	quorumWait time.Duration // with -quorum: how long a write waits for a majority
 	stdout     io.Writer // receives the readiness lines
 	stderr     io.Writer // receives operational messages
 }
@@ -78,6 +80,7 @@ type node struct {
 	file     *os.File      // nil without -data
 	writes   int           // writes or replicated entries handled by this process
 	crashing bool
+	quorum   *quorum // the leader's, with -quorum
 	ready    bool // leader: always; follower: once first caught up
 }
 
@@ -91,6 +94,9 @@ func newNode(cfg config) (*node, error) {
 		data:     make(map[string]string),
 		changed:  make(chan struct{}),
 		ready:    cfg.leader == "",
+	}
+	if cfg.members > 0 && cfg.leader == "" {
+		n.quorum = &quorum{members: cfg.members, wait: cfg.quorumWait, acked: map[string]int{}, changed: make(chan struct{})}
 	}
 	if cfg.dataDir != "" {
 		f, entries, dropped, err := openLog(cfg.dataDir)
@@ -247,6 +253,12 @@ func (n *node) handlePut(w http.ResponseWriter, r *http.Request) {
 	version := len(n.entries)
 	crash := n.countWriteLocked()
 	n.mu.Unlock()
+	if n.quorum != nil && !crash {
+		if err := n.awaitMajority(r.Context(), version); err != nil {
+			refuseWithoutMajority(w, err)
+			return
+		}
+	}
 	writeJSON(w, map[string]int{"version": version})
 	if crash {
 		http.NewResponseController(w).Flush()
@@ -274,6 +286,7 @@ func (n *node) handleLog(w http.ResponseWriter, r *http.Request) {
 	expired := wait <= 0
 	for {
 		n.mu.Lock()
+		n.noteAckLocked(r.URL.Query().Get("name"), from)
 		version, changed := len(n.entries), n.changed
 		if from > version {
 			n.mu.Unlock()
@@ -374,7 +387,7 @@ func (n *node) pull(ctx context.Context, client *http.Client) error {
 	if !ready {
 		wait = 0
 	}
-	url := fmt.Sprintf("%s/log?from=%d&wait=%s", baseURL(n.leader), from, wait)
+	url := fmt.Sprintf("%s/log?from=%d&wait=%s&name=%s", baseURL(n.leader), from, wait, n.name)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
