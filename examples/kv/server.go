@@ -39,8 +39,8 @@ type config struct {
 	crashAfter int
 	members    int           // with -quorum: the cluster's size
 	quorumWait time.Duration // with -quorum: how long a write waits for a majority
-	stdout     io.Writer // receives the readiness lines
-	stderr     io.Writer // receives operational messages
+	stdout     io.Writer     // receives the readiness lines
+	stderr     io.Writer     // receives operational messages
 }
 
 // entry is one write in the replicated log.
@@ -81,7 +81,7 @@ type node struct {
 	writes   int           // writes or replicated entries handled by this process
 	crashing bool
 	quorum   *quorum // the leader's, with -quorum
-	ready    bool // leader: always; follower: once first caught up
+	ready    bool    // leader: always; follower: once first caught up
 }
 
 // newNode creates a node, loading its log from cfg.dataDir if set.
