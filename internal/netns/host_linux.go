@@ -27,7 +27,7 @@ import (
 // loopback and one interface, eth0, with the host's address on the
 // network's bridge; a PID namespace whose pid 1 is the host's init (see
 // MaybeRunInit), so that everything started on the host, daemons included,
-// dies with it; and, if its network was given a cgroup parent, a cgroup v2
+// dies with it; and, if AddHost was given a cgroup parent, a cgroup v2
 // group holding exactly its processes.
 //
 // Processes are started on a host from a thread of this program kept for
