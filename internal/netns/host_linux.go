@@ -27,7 +27,7 @@ import (
 // loopback and one interface, eth0, with the host's address on the
 // network's bridge; a PID namespace whose pid 1 is the host's init (see
 // MaybeRunInit), so that everything started on the host, daemons included,
-// dies with it; and, if its network was given a cgroup parent, a cgroup v2
+// dies with it; and, if AddHost was given a cgroup parent, a cgroup v2
 // group holding exactly its processes.
 //
 // Processes are started on a host from a thread of this program kept for
@@ -764,7 +764,11 @@ func (h *Host) DialContext(ctx context.Context, network, addr string) (net.Conn,
 		return nil, err
 	}
 	defer unix.Close(fd)
-	return nsDialContext(ctx, fd, network, addr)
+	c, err := nsDialContext(ctx, fd, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("netns: on %s: %w", h.name, err)
+	}
+	return c, nil
 }
 
 // Listen listens on addr (an IP address, or none, and a port) inside the
@@ -775,7 +779,11 @@ func (h *Host) Listen(ctx context.Context, network, addr string) (net.Listener, 
 		return nil, err
 	}
 	defer unix.Close(fd)
-	return nsListen(ctx, fd, network, addr)
+	l, err := nsListen(ctx, fd, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("netns: on %s: %w", h.name, err)
+	}
+	return l, nil
 }
 
 // ListenPacket listens for packets on addr inside the host.
@@ -785,5 +793,9 @@ func (h *Host) ListenPacket(ctx context.Context, network, addr string) (net.Pack
 		return nil, err
 	}
 	defer unix.Close(fd)
-	return nsListenPacket(ctx, fd, network, addr)
+	pc, err := nsListenPacket(ctx, fd, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("netns: on %s: %w", h.name, err)
+	}
+	return pc, nil
 }

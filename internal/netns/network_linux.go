@@ -159,7 +159,11 @@ func (n *Network) DialContext(ctx context.Context, network, addr string) (net.Co
 		return nil, fmt.Errorf("netns: dial %s: %w", addr, err)
 	}
 	defer unix.Close(fd)
-	return nsDialContext(ctx, fd, network, addr)
+	c, err := nsDialContext(ctx, fd, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("netns: from the control point: %w", err)
+	}
+	return c, nil
 }
 
 // ListenPacket listens for packets on addr at the control point.
@@ -169,7 +173,11 @@ func (n *Network) ListenPacket(ctx context.Context, network, addr string) (net.P
 		return nil, fmt.Errorf("netns: listen %s: %w", addr, err)
 	}
 	defer unix.Close(fd)
-	return nsListenPacket(ctx, fd, network, addr)
+	pc, err := nsListenPacket(ctx, fd, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("netns: at the control point: %w", err)
+	}
+	return pc, nil
 }
 
 // State returns the state last applied.
