@@ -44,6 +44,19 @@
 // ends first. Values found while the plan runs, such as the port a server
 // chose, flow into later steps through variables: see [Var].
 //
+// # Hosts and network faults
+//
+// [Plan.Host] declares a machine of the plan, with its own address,
+// loopback, port space and process tree; [Host.Spawn] starts processes on
+// it. [Plan.KillHost], [Plan.RestartHost], [Plan.PauseHost] and
+// [Plan.ResumeHost] act on a host as a whole, with exit accounting:
+// KillHost expects the death by SIGKILL of each process running on it.
+// [Plan.Partition], [Plan.Isolate], [Plan.Block], [Plan.Grudge] and
+// [Plan.Shape] change the network between hosts, and [Plan.Heal] ends
+// every fault. [Local] makes hosts on Linux as root (network and PID
+// namespaces, a cgroup per host); a plan with hosts on a backend that
+// cannot make them fails before it starts with an [UnsupportedError].
+//
 // # Containment
 //
 // Each program runs in a process group of its own and is signalled as a
