@@ -399,6 +399,11 @@ func TestEightPlansEachItsOwn(t *testing.T) {
 					return
 				}
 				for _, l := range still.Procs {
+					// A process caught in exec has no command line yet:
+					// its name says where it comes from.
+					if l.Descendant && l.Command == "" && l.Name == sh.proc {
+						continue
+					}
 					if l.Descendant && !strings.Contains(l.Command, m) && !strings.Contains(l.Command, "proctest-title") &&
 						!strings.Contains(l.Command, "fork-chain") && !strings.Contains(l.Command, "reexec-daemon") {
 						errs[i] = fmt.Errorf("plan %d (%s, marker %s) reported %+v, not its own\n%v", i, sh.name, m, l, err)

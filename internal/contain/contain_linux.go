@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -317,6 +318,12 @@ func (p *Plan) endCgroup(grace time.Duration) []Found {
 			break
 		}
 		time.Sleep(delay)
+	}
+	if slices.ContainsFunc(left, func(f Found) bool { return f.Cmd == "" }) {
+		// A process with no command line is in the middle of exec, or
+		// of exiting by itself: look once more, a moment later.
+		time.Sleep(time.Millisecond)
+		left = p.members(seen)
 	}
 	if len(left) > 0 {
 		// Kill every process of the plan's tree at once: nothing can fork
