@@ -118,7 +118,8 @@ func (e *executor) run() error {
 	}
 	e.session = session
 	e.plan.session = session
-	if err := e.plan.allocatePorts(session); err == nil {
+	err = e.plan.allocatePorts(session)
+	if err == nil {
 		err = e.startHosts()
 	}
 	if err != nil {
@@ -279,6 +280,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	p.starts++
 	p.exited = make(chan struct{})
 	p.status = Status{}
+	p.killedBy = "" // how an earlier run ended says nothing of this one
 	p.running = true
 	if p.isGo() {
 		e.startGo(p, logs[0], logs[1])

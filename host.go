@@ -149,6 +149,16 @@ func (p *Plan) hostStep(verb string, h *Host, check func(w *walk, s *Step, bad f
 	return s
 }
 
+// The words that start the details of host events, which the timeline
+// page reads (timeline.go): they are said once, here.
+const (
+	hostUpAt      = "up at "
+	hostPaused    = "paused"
+	hostResumed   = "resumed"
+	hostKilled    = "killed"
+	hostRestarted = "restarted"
+)
+
 // KillHost adds a step that kills everything on h with SIGKILL, as a
 // machine losing power: each process of the plan running on h is expected
 // to die by SIGKILL, and the step waits for that. The host stays down
@@ -174,7 +184,7 @@ func (p *Plan) KillHost(h *Host) *Step {
 		for _, x := range s.exits {
 			x.proc.killedBy = "KillHost"
 		}
-		e.emit(Event{Kind: EventHost, Host: h.name, Detail: "killed (" + how + ")"})
+		e.emit(Event{Kind: EventHost, Host: h.name, Detail: hostKilled + " (" + how + ")"})
 		if err := e.wait(s); err != nil {
 			return err
 		}
@@ -203,7 +213,7 @@ func (p *Plan) RestartHost(h *Host) *Step {
 			return fmt.Errorf("%s%w", prefix(s.where, s.name), err)
 		}
 		s.host.down = false
-		e.emit(Event{Kind: EventHost, Host: s.host.name, Detail: "restarted"})
+		e.emit(Event{Kind: EventHost, Host: s.host.name, Detail: hostRestarted})
 		return nil
 	})
 }
@@ -224,7 +234,7 @@ func (p *Plan) PauseHost(h *Host) *Step {
 			return fmt.Errorf("%s%w", prefix(s.where, s.name), err)
 		}
 		s.host.paused = true
-		e.emit(Event{Kind: EventHost, Host: s.host.name, Detail: "paused (" + how + ")"})
+		e.emit(Event{Kind: EventHost, Host: s.host.name, Detail: hostPaused + " (" + how + ")"})
 		return nil
 	})
 }
@@ -252,7 +262,7 @@ func (e *executor) resumeHost(h *Host) error {
 		return err
 	}
 	h.paused = false
-	e.emit(Event{Kind: EventHost, Host: h.name, Detail: "resumed"})
+	e.emit(Event{Kind: EventHost, Host: h.name, Detail: hostResumed})
 	return nil
 }
 
@@ -294,7 +304,7 @@ func (e *executor) startHosts() error {
 		}
 		h.handle = hh
 		h.addr.setValue(hh.Addr().String())
-		e.emit(Event{Kind: EventHost, Host: h.name, Detail: "up at " + hh.Addr().String()})
+		e.emit(Event{Kind: EventHost, Host: h.name, Detail: hostUpAt + hh.Addr().String()})
 	}
 	return nil
 }

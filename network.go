@@ -492,11 +492,15 @@ func (e *executor) applyNet(next NetState) error {
 	return nil
 }
 
+// netHealed is the detail of a net event that ends every fault. The
+// timeline page reads it (timeline.go).
+const netHealed = "healed"
+
 // netText says in words what the network does now: the faults in force,
 // or "healed".
 func (e *executor) netText() string {
 	if len(e.netWords) == 0 {
-		return "healed"
+		return netHealed
 	}
 	return strings.Join(e.netWords, "; ")
 }

@@ -3,6 +3,7 @@ package proctest
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/proctest/proctest/internal/timeline"
 )
@@ -23,6 +24,17 @@ import (
 // and exits; above the rows, the steps run along the time axis, the
 // failing one in red. Warnings about no process are shown above the
 // picture; other events about no process are only listed under it.
+//
+// In a plan with hosts, the process rows are grouped under a row per
+// host, in the order the hosts were made, and those of processes on this
+// machine come last, under a row of their own. A host's row shows from
+// when it was up, the spans when it was paused ([Plan.PauseHost] to
+// [Plan.ResumeHost]) or down ([Plan.KillHost] to [Plan.RestartHost]),
+// with markers at its kills and restarts; the same spans are shaded
+// across its processes' rows. Each state of the network other than
+// healthy, from one net event to the next or to the end of the plan, is a
+// band across the picture, with the faults in words in a lane under the
+// steps.
 type Timeline struct {
 	// Plan is the plan's name, the page's title. With Plan empty, the
 	// name comes from the events.
@@ -52,7 +64,8 @@ type Timeline struct {
 	// of large plans small: past it, the page draws the first half and
 	// the last half of the rows, and between them one row that sums up
 	// the others: how many, how they ended, and how many ran at each
-	// moment. With MaxRows 0 or less, the bound is 200.
+	// moment. Host rows are not counted; a host whose processes are all
+	// summed up may have no row. With MaxRows 0 or less, the bound is 200.
 	MaxRows int
 }
 
@@ -66,8 +79,16 @@ func WriteTimeline(w io.Writer, t Timeline) error {
 	events := make([]timeline.Event, len(t.Events))
 	for i, ev := range t.Events {
 		events[i] = timeline.Event{Time: ev.Time, Elapsed: ev.Elapsed, Plan: ev.Plan, Kind: timeline.Kind(ev.Kind),
-			Step: ev.Step, StepName: ev.StepName, Where: ev.Where, Proc: ev.Proc, Pid: ev.Pid, Detail: ev.Detail,
-			Text: ev.String()}
+			Step: ev.Step, StepName: ev.StepName, Where: ev.Where, Proc: ev.Proc, Pid: ev.Pid, Host: ev.Host,
+			Detail: ev.Detail, Text: ev.String()}
+		switch ev.Kind {
+		case EventHost:
+			events[i].Change = hostChange(ev.Detail)
+		case EventNet:
+			if ev.Detail == netHealed {
+				events[i].Detail = "" // no faults
+			}
+		}
 		if st := ev.Status; st != nil {
 			events[i].Status = &timeline.Status{Code: st.Code}
 			if st.Signal != 0 {
@@ -81,4 +102,24 @@ func WriteTimeline(w io.Writer, t Timeline) error {
 		return fmt.Errorf("proctest: %w", err)
 	}
 	return nil
+}
+
+// hostChange says what the host event of that detail did to its host, as
+// the timeline page needs it.
+func hostChange(detail string) timeline.HostChange {
+	for _, c := range []struct {
+		words  string
+		change timeline.HostChange
+	}{
+		{hostUpAt, timeline.HostUp},
+		{hostPaused, timeline.HostPaused},
+		{hostResumed, timeline.HostResumed},
+		{hostKilled, timeline.HostKilled},
+		{hostRestarted, timeline.HostRestarted},
+	} {
+		if strings.HasPrefix(detail, c.words) {
+			return c.change
+		}
+	}
+	return timeline.HostOther
 }

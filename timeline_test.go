@@ -28,11 +28,15 @@ import (
 // its errors, the page of a plan that really ran, and the page in a
 // real browser.
 
-// timelinePNG, if set, is where TestTimelineBrowser copies its screenshot
-// of the sample page, as in
+// timelinePNG and timelineHostsPNG, if set, are where TestTimelineBrowser
+// and TestTimelineBrowserHosts copy their screenshots of the sample
+// pages, as in
 //
-//	go test -run TestTimelineBrowser -timeline-png=docs/timeline.png
-var timelinePNG = flag.String("timeline-png", "", "copy the timeline page's screenshot to this file")
+//	go test -run TestTimelineBrowser -timeline-png=docs/timeline.png -timeline-hosts-png=docs/timeline-hosts.png
+var (
+	timelinePNG      = flag.String("timeline-png", "", "copy the timeline page's screenshot to this file")
+	timelineHostsPNG = flag.String("timeline-hosts-png", "", "copy the screenshot of the timeline page of a plan with hosts to this file")
+)
 
 // sampleTimeline returns the events of
 // internal/timeline/testdata/failover.jsonl, the sample of the page's
@@ -41,7 +45,42 @@ var timelinePNG = flag.String("timeline-png", "", "copy the timeline page's scre
 // last step.
 func sampleTimeline(t *testing.T) Timeline {
 	t.Helper()
-	f, err := os.Open(filepath.Join("internal", "timeline", "testdata", "failover.jsonl"))
+	return Timeline{
+		Plan:   "TestFailover",
+		Events: readSample(t, "failover.jsonl"),
+		Commands: map[string]string{
+			"leader":     "kvd -role leader -listen 127.0.0.1:7001",
+			"follower-1": "kvd -role follower -listen 127.0.0.1:7002 -join 127.0.0.1:7001",
+			"follower-2": "kvd -role follower -listen 127.0.0.1:7003 -join 127.0.0.1:7001",
+			"client":     "kvload -keys 1000 -servers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
+		},
+	}
+}
+
+// hostsTimeline returns the events of
+// internal/timeline/testdata/hosts.jsonl, the page's own sample of a plan
+// with hosts: three hosts with a server each, and a client on this
+// machine; the network is split, made lossy, healed; n2 is paused and
+// resumed, n3 killed and restarted, and n1 isolated until the end.
+func hostsTimeline(t *testing.T) Timeline {
+	t.Helper()
+	return Timeline{
+		Plan:   "TestSplitBrain",
+		Events: readSample(t, "hosts.jsonl"),
+		Commands: map[string]string{
+			"kv-1":   "kvd -listen 10.77.0.1:7000 -peers 10.77.0.2:7000,10.77.0.3:7000",
+			"kv-2":   "kvd -listen 10.77.0.2:7000 -peers 10.77.0.1:7000,10.77.0.3:7000",
+			"kv-3":   "kvd -listen 10.77.0.3:7000 -peers 10.77.0.1:7000,10.77.0.2:7000",
+			"client": "kvload -keys 1000 -servers 10.77.0.1:7000,10.77.0.2:7000,10.77.0.3:7000",
+		},
+	}
+}
+
+// readSample returns the events of internal/timeline/testdata/name, as
+// the -json output writes them.
+func readSample(t *testing.T, name string) []Event {
+	t.Helper()
+	f, err := os.Open(filepath.Join("internal", "timeline", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,23 +90,14 @@ func sampleTimeline(t *testing.T) Timeline {
 	for sc.Scan() {
 		ev, err := decodeEvent(sc.Bytes())
 		if err != nil {
-			t.Fatalf("failover.jsonl: %v", err)
+			t.Fatalf("%s: %v", name, err)
 		}
 		events = append(events, ev)
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return Timeline{
-		Plan:   "TestFailover",
-		Events: events,
-		Commands: map[string]string{
-			"leader":     "kvd -role leader -listen 127.0.0.1:7001",
-			"follower-1": "kvd -role follower -listen 127.0.0.1:7002 -join 127.0.0.1:7001",
-			"follower-2": "kvd -role follower -listen 127.0.0.1:7003 -join 127.0.0.1:7001",
-			"client":     "kvload -keys 1000 -servers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
-		},
-	}
+	return events
 }
 
 // decodeEvent decodes an event as the -json output writes it, with its
@@ -109,28 +139,34 @@ func renderTimeline(t *testing.T, tl Timeline) string {
 	return b.String()
 }
 
-// TestTimelineGolden draws the sample with WriteTimeline, and compares
-// the page with internal/timeline's golden file of the same sample: the
-// conversion of proctest's events (kinds, statuses and signal names, the
-// lines listed) loses nothing. go test -update ./internal/timeline/
-// rewrites the file.
+// TestTimelineGolden draws the samples with WriteTimeline, and compares
+// the pages with internal/timeline's golden files of the same samples:
+// the conversion of proctest's events (kinds, statuses and signal names,
+// hosts and what their events did, the network's faults, the lines
+// listed) loses nothing. go test -update ./internal/timeline/ rewrites
+// the files.
 func TestTimelineGolden(t *testing.T) {
-	tl := sampleTimeline(t)
-	tl.LogDir, tl.LinkBase = "/tmp/proctest-TestFailover-2291", "."
-	got := renderTimeline(t, tl)
-	path := filepath.Join("internal", "timeline", "testdata", "failover.html")
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		gotLines, wantLines := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := range min(len(gotLines), len(wantLines)) {
-			if gotLines[i] != wantLines[i] {
-				t.Fatalf("WriteTimeline(sample) differs from %s at line %d:\n got %s\nwant %s", path, i+1, gotLines[i], wantLines[i])
-			}
+	failover := sampleTimeline(t)
+	failover.LogDir, failover.LinkBase = "/tmp/proctest-TestFailover-2291", "."
+	for _, c := range []struct {
+		name string
+		tl   Timeline
+	}{{"failover", failover}, {"hosts", hostsTimeline(t)}} {
+		got := renderTimeline(t, c.tl)
+		path := filepath.Join("internal", "timeline", "testdata", c.name+".html")
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Fatalf("WriteTimeline(sample) has %d lines, %s has %d", len(gotLines), path, len(wantLines))
+		if got != string(want) {
+			gotLines, wantLines := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+			for i := range min(len(gotLines), len(wantLines)) {
+				if gotLines[i] != wantLines[i] {
+					t.Fatalf("WriteTimeline(%s) differs from %s at line %d:\n got %s\nwant %s", c.name, path, i+1, gotLines[i], wantLines[i])
+				}
+			}
+			t.Fatalf("WriteTimeline(%s) has %d lines, %s has %d", c.name, len(gotLines), path, len(wantLines))
+		}
 	}
 }
 
@@ -148,6 +184,9 @@ func TestTimelineKindsAndStatuses(t *testing.T) {
 		{EventFail, timeline.Fail},
 		{EventStop, timeline.Stop},
 		{EventWarning, timeline.Warning},
+		{EventInfo, timeline.Info},
+		{EventHost, timeline.Host},
+		{EventNet, timeline.Net},
 		{EventPlanEnd, timeline.PlanEnd},
 	} {
 		if got := timeline.Kind(c.kind); got != c.want {
@@ -158,6 +197,26 @@ func TestTimelineKindsAndStatuses(t *testing.T) {
 		page := renderTimeline(t, Timeline{Events: []Event{{Kind: EventExit, Proc: "p", Pid: 1, Status: &st}}})
 		if !strings.Contains(page, "<title>p (pid 1): "+st.String()+" at ") {
 			t.Errorf("the page of an exit with status %v does not say it", st)
+		}
+	}
+}
+
+// TestTimelineHostChanges checks that the page reads what each host event
+// did from the words the engine writes.
+func TestTimelineHostChanges(t *testing.T) {
+	for _, c := range []struct {
+		detail string
+		want   timeline.HostChange
+	}{
+		{hostUpAt + "10.77.0.1", timeline.HostUp},
+		{hostPaused + " (cgroup)", timeline.HostPaused},
+		{hostResumed, timeline.HostResumed},
+		{hostKilled + " (cgroup)", timeline.HostKilled},
+		{hostRestarted, timeline.HostRestarted},
+		{"clock stepped", timeline.HostOther},
+	} {
+		if got := hostChange(c.detail); got != c.want {
+			t.Errorf("hostChange(%q) = %v, want %v", c.detail, got, c.want)
 		}
 	}
 }
@@ -276,19 +335,7 @@ func TestTimelineBrowser(t *testing.T) {
 	}
 
 	// The picture as a person sees it.
-	shot := filepath.Join(dir, "timeline.png")
-	runChromium(t, chromium, page, "--screenshot="+shot, "--window-size=1200,800", "--hide-scrollbars")
-	b, err := os.ReadFile(shot)
-	if err != nil {
-		t.Fatalf("no screenshot: %v", err)
-	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	if got := img.Bounds().Size(); got != image.Pt(1200, 800) {
-		t.Errorf("screenshot is %v, want 1200×800", got)
-	}
+	img, b := screenshot(t, chromium, page)
 	// Each colour of the sample's bars, and the failing step's, is seen.
 	for name, c := range map[string]color.RGBA{
 		"exit code ≠ 0": {0xe0, 0x75, 0x2d, 0xff},
@@ -302,6 +349,85 @@ func TestTimelineBrowser(t *testing.T) {
 	}
 	if *timelinePNG != "" {
 		if err := os.WriteFile(*timelinePNG, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// screenshot returns chromium's screenshot of page, 1200×800, decoded and
+// as the PNG file's bytes.
+func screenshot(t *testing.T, chromium, page string) (image.Image, []byte) {
+	t.Helper()
+	shot := strings.TrimSuffix(page, ".html") + ".png"
+	runChromium(t, chromium, page, "--screenshot="+shot, "--window-size=1200,800", "--hide-scrollbars")
+	b, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if got := img.Bounds().Size(); got != image.Pt(1200, 800) {
+		t.Errorf("screenshot is %v, want 1200×800", got)
+	}
+	return img, b
+}
+
+// TestTimelineBrowserHosts renders the page of a plan with hosts in
+// chromium: a row per host above its processes, its paused and down
+// spans, and a band for each state of the network with faults.
+func TestTimelineBrowserHosts(t *testing.T) {
+	chromium := findChromium(t)
+	dir := filepath.Join(t.TempDir(), "proctest-TestSplitBrain-5120")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tl := hostsTimeline(t)
+	tl.LogDir, tl.LinkBase = dir, "."
+	page := filepath.Join(dir, "timeline.html")
+	if err := os.WriteFile(page, []byte(renderTimeline(t, tl)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The DOM after the page's script ran: three hosts and this machine,
+	// four processes, three states of the network with faults, each a
+	// box in the network lane and a band across the rows.
+	dom := string(runChromium(t, chromium, page, "--dump-dom"))
+	for want, n := range map[string]int{
+		`<g class="host">`:                      3,
+		`<g class="host local">`:                1,
+		`<g class="proc">`:                      4,
+		`<rect class="netbox s`:                 4, // with the legend's
+		`<rect class="netband"`:                 3,
+		`<rect class="hostspan paused"`:         2, // with the legend's
+		`<rect class="hostspan down"`:           2, // with the legend's
+		"<title>network: n1,n2 | n3\n":          2,
+		`<title>network: n1 isolated`:           2,
+		`<text class="netlabel"`:                3,
+		`<path class="mk kill"`:                 2, // with the legend's
+		`>n3</text>`:                            1,
+		`still in force at the end of the plan`: 2,
+	} {
+		if got := strings.Count(dom, want); got != n {
+			t.Errorf("the browser's DOM has %s %d times, want %d", want, got, n)
+		}
+	}
+
+	img, b := screenshot(t, chromium, page)
+	// The colours of a host down, a host paused and the network's boxes
+	// are seen.
+	for name, c := range map[string]color.RGBA{
+		"host down":     {0x3f, 0x48, 0x54, 0xff},
+		"host paused":   {0xee, 0xc2, 0x5a, 0xff},
+		"network fault": {0xdb, 0xe5, 0xf8, 0xff},
+	} {
+		if n := countColor(img, c); n < 50 {
+			t.Errorf("%d pixels of %s colour %v in the screenshot, want at least 50", n, name, c)
+		}
+	}
+	if *timelineHostsPNG != "" {
+		if err := os.WriteFile(*timelineHostsPNG, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -369,6 +495,87 @@ func TestTimelineOfAPlan(t *testing.T) {
 	}
 	if testing.Verbose() {
 		for _, ev := range pe.Events {
+			t.Log(ev)
+		}
+	}
+}
+
+// TestTimelineOfAHostPlan draws the events of a plan with hosts that
+// really ran: a server on each of three hosts and a client on this
+// machine; the network is split and healed, n2 paused and resumed, n3
+// killed and restarted, and n1 isolated until the servers are stopped.
+func TestTimelineOfAHostPlan(t *testing.T) {
+	if ok, why := Supported(FeatureHosts); !ok {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("hosts are not supported here, in CI: %s", why)
+		}
+		t.Skip("hosts are not supported here:", why)
+	}
+	var events []Event
+	p := New("TestSplitBrain", LogDir(t.TempDir()), OnEvent(func(e Event) { events = append(events, e) }))
+	n1, n2, n3 := p.Host("n1"), p.Host("n2"), p.Host("n3")
+	var servers []*Proc
+	for _, h := range []*Host{n1, n2, n3} {
+		srv := h.SpawnNamed("kv-"+h.Name(), "sh", "-c", `trap 'exit 0' TERM; echo up; while :; do sleep 0.05; done`)
+		p.WaitStdout(srv, "^up$")
+		servers = append(servers, srv)
+	}
+	client := p.SpawnNamed("client", "sh", "-c", "sleep 0.3")
+	p.Partition(Hosts{n1, n2}, Hosts{n3})
+	p.Heal()
+	p.PauseHost(n2)
+	p.ResumeHost(n2)
+	p.KillHost(n3)
+	p.RestartHost(n3)
+	p.Restart(servers[2])
+	p.Isolate(n1)
+	p.Wait(client, 0)
+	for _, srv := range servers {
+		p.Kill(srv, srv.Exits(0))
+	}
+	if err := p.Execute(context.Background()); err != nil {
+		t.Fatalf("Execute = %v", err)
+	}
+
+	page := renderTimeline(t, Timeline{Plan: "TestSplitBrain", Events: events})
+	pic, err := timelinetest.Picture(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, names := timelinetest.Hosts(pic)
+	if got, want := strings.Join(names, " "), "n1 n2 n3 this machine"; got != want {
+		t.Fatalf("host rows %q, want %q", got, want)
+	}
+	if _, names := timelinetest.Rows(pic); strings.Join(names, " ") != "kv-n1 kv-n2 kv-n3 client" {
+		t.Errorf("process rows %q, want the servers, then the client", names)
+	}
+	count := func(row *timelinetest.Node, class string) int {
+		return len(row.All(func(n *timelinetest.Node) bool {
+			return (n.XMLName.Local == "rect" || n.XMLName.Local == "path") && n.HasClass(class)
+		}))
+	}
+	for _, c := range []struct {
+		host, class string
+		want        int
+	}{
+		{"n1", "hostspan", 0}, {"n2", "paused", 1}, {"n2", "down", 0}, {"n3", "down", 1}, {"n3", "kill", 1}, {"n3", "restart", 1},
+	} {
+		if got := count(hosts[c.host], c.class); got != c.want {
+			t.Errorf("host %s: %d marks of class %s, want %d", c.host, got, c.class, c.want)
+		}
+	}
+	bands := timelinetest.NetBands(pic)
+	if len(bands) != 2 || !strings.HasPrefix(bands[0].Title(), "network: n1,n2 | n3\n") ||
+		!strings.Contains(bands[0].Title(), "then healed") || !strings.HasPrefix(bands[1].Title(), "network: n1 isolated\n") ||
+		!strings.Contains(bands[1].Title(), "still in force at the end of the plan") {
+		var titles []string
+		for _, b := range bands {
+			titles = append(titles, b.Title())
+		}
+		t.Errorf("net bands %q, want the partition, healed, and the isolation in force at the end", titles)
+	}
+	if testing.Verbose() {
+		for _, ev := range events {
 			t.Log(ev)
 		}
 	}

@@ -12,19 +12,20 @@ import (
 
 // Layout of the picture, in pixels.
 const (
-	width    = 1140.0 // of the whole picture
-	plotX0   = 230.0  // where the time axis starts; process names are left of it
-	plotX1   = width - 24
-	numH     = 14.0 // height of a tier of steps' numbers, above their boxes
-	laneH    = 20.0 // height of the steps' boxes
-	axisH    = 18.0 // room for the labels of the time axis
-	aggH     = 46.0 // height of the row that sums up rows not drawn
-	minBarW  = 2.0  // so that a process that lived no time is seen
-	minStepW = 4.0  // in plans of many steps, steps narrower than this are drawn together
-	labelGap = 58.0 // least distance between labels of the time axis
-	topAxis  = 24   // rows from which the time axis is drawn on top too
-	charW    = 6.6  // width of a character of a step's name, more or less
-	digitW   = 7.2  // width of a character of a step's number, more or less
+	width     = 1140.0 // of the whole picture
+	plotX0    = 230.0  // where the time axis starts; process names are left of it
+	rowLabelX = 8.0    // where the names of rows start
+	plotX1    = width - 24
+	numH      = 14.0 // height of a tier of steps' numbers, above their boxes
+	laneH     = 20.0 // height of the steps' boxes
+	axisH     = 18.0 // room for the labels of the time axis
+	aggH      = 46.0 // height of the row that sums up rows not drawn
+	minBarW   = 2.0  // so that a process that lived no time is seen
+	minStepW  = 4.0  // in plans of many steps, steps narrower than this are drawn together
+	labelGap  = 58.0 // least distance between labels of the time axis
+	topAxis   = 24   // rows from which the time axis is drawn on top too
+	charW     = 6.6  // width of a character of a step's name, more or less
+	digitW    = 7.2  // width of a character of a step's number, more or less
 )
 
 // layout holds the sizes of a picture's rows: roomy for a few, tighter
@@ -55,7 +56,7 @@ func draw(p *plan, commands map[string]string, link func(string) template.URL, m
 	sc := scale{span: max(p.end, time.Millisecond)}
 	pic := picture{
 		Width: width, PlotX0: plotX0, PlotX1: plotX1, LaneH: laneH,
-		RowLabelX: 8, LinkX: plotX0 - 52, LinkErrX: plotX0 - 28,
+		RowLabelX: rowLabelX, LinkX: plotX0 - 52, LinkErrX: plotX0 - 28,
 	}
 	var tiers int
 	pic.Steps, pic.StepLines, tiers = drawSteps(p.steps, sc)
@@ -65,28 +66,80 @@ func draw(p *plan, commands map[string]string, link func(string) template.URL, m
 		b.NumY = pic.LaneY - 5 - numH*float64(b.tier)
 		b.TickY = pic.LaneY - numH*float64(b.tier+1)
 	}
-	head, tail, hidden := ends(p.procs, maxRows)
+	gs := groups(p)
+	var order []*proc // the processes in the order they are drawn
+	headers := 0
+	for _, g := range gs {
+		order = append(order, g.procs...)
+		if g.header {
+			headers++
+		}
+	}
+	head, tail, hidden := ends(order, maxRows)
 	ly := tight
-	if len(head)+len(tail) <= roomyRows {
+	if len(head)+len(tail)+headers <= roomyRows {
 		ly = roomy
 	}
 	y := pic.LaneY + laneH + 4
-	if len(head)+len(tail) >= topAxis {
+	if len(p.nets) > 0 {
+		pic.NetY = y
+		pic.Nets = drawNets(p.nets, sc)
+		y += laneH + 4
+	}
+	if len(head)+len(tail)+headers >= topAxis {
 		pic.TopAxisY = y + 12
 		y += axisH
 	}
 	pic.GridY0 = pic.LaneY
-	for i, pr := range head {
-		pic.Rows = append(pic.Rows, drawRow(pr, i, y, ly, sc, commands, link))
-		y += ly.rowH
-	}
-	if hidden > 0 {
-		agg := drawAggregate(p.procs[len(head):len(p.procs)-len(tail)], y, sc)
-		pic.Rows = append(pic.Rows, agg)
-		y += agg.H
-		for i, pr := range tail {
-			pic.Rows = append(pic.Rows, drawRow(pr, len(head)+1+i, y, ly, sc, commands, link))
+	// The rows, group by group: a group's header comes before the first
+	// of its rows drawn, or where it is, for a host without processes,
+	// unless the rows around it are summed up in the aggregate row.
+	n := len(order)
+	drawn := func(k int) bool { return k < len(head) || k >= n-len(tail) }
+	k := 0   // index in order of the next process
+	alt := 0 // rows since the last header, for their shading
+	for _, g := range gs {
+		shown := false
+		var top float64 // where the rows under the header start
+		header := func() {
+			if shown || !g.header {
+				return
+			}
+			shown = true
+			pic.Rows = append(pic.Rows, drawHeader(g, y, ly, sc))
 			y += ly.rowH
+			top, alt = y, 0
+		}
+		if len(g.procs) == 0 && !(hidden > 0 && k > len(head) && k < n-len(tail)) {
+			header()
+		}
+		for _, pr := range g.procs {
+			switch {
+			case drawn(k):
+				header()
+				row := drawRow(pr, alt, y, ly, sc, commands, link)
+				if g.header {
+					row.NameX += hostIndent
+					row.Name = shorten(pr.name, maxNameLen-2)
+				}
+				pic.Rows = append(pic.Rows, row)
+				y += ly.rowH
+				alt++
+			case k == len(head):
+				header()
+				agg := drawAggregate(order[len(head):n-len(tail)], y, sc)
+				if len(p.hosts) > 0 {
+					agg.Title = joinLines(agg.Title, whereRun(order[len(head):n-len(tail)]))
+					agg.Aggregate.Title = agg.Title
+				}
+				pic.Rows = append(pic.Rows, agg)
+				y += agg.H
+				alt++
+			}
+			k++
+		}
+		if shown && g.host != nil {
+			pic.Shades = append(pic.Shades, shades(g.host, top, y, sc)...)
 		}
 	}
 	if len(p.procs) == 0 {
@@ -98,6 +151,9 @@ func draw(p *plan, commands map[string]string, link func(string) template.URL, m
 		y += ly.rowH
 	}
 	pic.GridY1 = y
+	if pic.NetY > 0 {
+		pic.NetH = y - pic.NetY
+	}
 	pic.AxisY = y + 14
 	pic.Height = y + axisH + 4
 	pic.Ticks = axisTicks(sc)
@@ -117,7 +173,7 @@ func draw(p *plan, commands map[string]string, link func(string) template.URL, m
 // drawRow lays out the row of process pr, the i-th row, at y.
 func drawRow(pr *proc, i int, y float64, ly layout, sc scale, commands map[string]string, link func(string) template.URL) rowView {
 	row := rowView{Y: y, H: ly.rowH, Mid: y + ly.rowH/2, BarY: y + (ly.rowH-ly.barH)/2, BarH: ly.barH,
-		Class: "row", Name: shorten(pr.name, maxNameLen)}
+		Class: "row", Name: shorten(pr.name, maxNameLen), NameX: rowLabelX}
 	if i%2 == 1 {
 		row.Class = "row alt"
 	}
@@ -129,6 +185,9 @@ func drawRow(pr *proc, i int, y float64, ly layout, sc scale, commands map[strin
 		}
 	}
 	title := []string{pr.name}
+	if pr.host != nil {
+		title[0] += " on host " + pr.host.name
+	}
 	if phead, ptail, left := ends(pids, 6); left > 0 {
 		title = append(title, fmt.Sprintf("pid %s, then %d more, then %s",
 			strings.Join(phead, ", then "), left, strings.Join(ptail, ", then ")))
@@ -150,7 +209,7 @@ func drawRow(pr *proc, i int, y float64, ly layout, sc scale, commands map[strin
 	addRun := func(n int, r *run) {
 		x0, x1 := sc.x(r.start), sc.x(r.end)
 		bar := barView{X: x0, W: max(x1-x0, minBarW), Class: "bar " + outcomeClass[r.outcome()],
-			Title: runTitle(pr.name, commands[pr.name], n, len(pr.runs), r)}
+			Title: runTitle(pr, commands[pr.name], n, len(pr.runs), r)}
 		row.Bars = append(row.Bars, bar)
 		if r.ended {
 			status := "status unknown"
@@ -182,9 +241,12 @@ func drawRow(pr *proc, i int, y float64, ly layout, sc scale, commands map[strin
 	return row
 }
 
-// runTitle describes the n-th of total runs of the process name.
-func runTitle(name, command string, n, total int, r *run) string {
-	head := procLabel(name, r.pid)
+// runTitle describes the n-th of total runs of the process pr.
+func runTitle(pr *proc, command string, n, total int, r *run) string {
+	head := procLabel(pr.name, r.pid)
+	if pr.host != nil {
+		head += " on host " + pr.host.name
+	}
 	if r.goFunc {
 		head += ", Go function"
 	}
@@ -228,7 +290,7 @@ func runTitle(name, command string, n, total int, r *run) string {
 // drawAggregate lays out the row that stands for the processes procs,
 // not drawn one by one, at y: how many ran at each moment.
 func drawAggregate(procs []*proc, y float64, sc scale) rowView {
-	row := rowView{Y: y, H: aggH, Mid: y + aggH/2, Class: "row agg"}
+	row := rowView{Y: y, H: aggH, Mid: y + aggH/2, Class: "row agg", NameX: rowLabelX}
 	cols := int(plotX1 - plotX0)
 	diff := make([]int, cols+2)
 	var runs []*run

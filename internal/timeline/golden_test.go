@@ -37,6 +37,12 @@ func TestGolden(t *testing.T) {
 		{"many-runs", Timeline{Plan: "TestFlaky", Events: flaky(60)}},
 		// Names and details that must be escaped.
 		{"escaping", evil()},
+		// Three hosts, a partition, a heal, a host paused and resumed,
+		// another killed and restarted, a fault in force at the end.
+		{"hosts", hostsSample(t)},
+		// A host killed while paused and down at the end, another paused
+		// at the end, a host without processes, a change of no known kind.
+		{"hosts-at-end", Timeline{Plan: "TestHostsAtEnd", Events: hostsAtEnd(), Failed: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

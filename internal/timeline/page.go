@@ -40,6 +40,7 @@ type (
 		Events     []eventLine
 		NumEvents  int
 		EventsOpen bool // the list of events is shown, not only its summary
+		Hosts      bool // the plan has hosts or network faults: the page includes hosts.css
 	}
 	failure struct {
 		Step   string
@@ -61,6 +62,9 @@ type (
 		Steps            []stepBox
 		StepLines        []float64
 		Fail             *band
+		NetY, NetH       float64 // top of the network lane, and height of its bands; NetY 0 for none
+		Nets             []netView
+		Shades           []shadeView
 		Rows             []rowView
 		Empty            string // said in place of rows when there are none
 		EmptyY           float64
@@ -92,7 +96,9 @@ type (
 		Y, H, Mid  float64
 		Class      string
 		Name       string
+		NameX      float64
 		Title      string
+		Host       *hostView // for the header of a group of rows
 		Out, Err   template.URL
 		Bars       []barView
 		Exits      []barView
@@ -109,6 +115,28 @@ type (
 		Kind  string
 		X     float64
 		Title string
+	}
+	hostView struct {
+		Local bool     // the header of the processes of this machine
+		Up    *barView // from when the host started to the end
+		Spans []spanView
+	}
+	spanView struct {
+		X, W, TextX float64
+		Class       string
+		Label       string
+		LabelClass  string
+		Title       string
+	}
+	shadeView struct {
+		X, Y, W, H float64
+		Class      string
+	}
+	netView struct {
+		X, W, TextX float64
+		Class       string
+		Label       string
+		Title       string
 	}
 	aggView struct {
 		Path    string
@@ -143,6 +171,10 @@ func buildPage(t Timeline) (*page, error) {
 	}
 	pg.Counts = fmt.Sprintf("%s · %s · %s", plural(len(p.procs), "process", "processes"),
 		plural(len(p.steps), "step", "steps"), plural(len(t.Events), "event", "events"))
+	if len(p.hosts) > 0 {
+		pg.Counts = plural(len(p.hosts), "host", "hosts") + " · " + pg.Counts
+	}
+	pg.Hosts = len(p.hosts) > 0 || len(p.nets) > 0
 	for _, f := range p.fails {
 		step := fmt.Sprintf("step %d", f.Step)
 		if f.StepName != "" {

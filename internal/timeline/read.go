@@ -1,6 +1,9 @@
 package timeline
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // outcome is how a run of a process ended, which colours its bar.
 type outcome int
@@ -52,7 +55,7 @@ func (r *run) outcome() outcome {
 
 // mark is a marker on a process row.
 type mark struct {
-	kind string // "ready", "signal", "warn" or "left", as its CSS class
+	kind string // "ready", "signal", "warn" or "left", or on a host's row "kill", "restart" or "change": its CSS class
 	at   time.Duration
 	when time.Time
 	text string
@@ -61,8 +64,43 @@ type mark struct {
 // proc is a process of the plan, a row of the picture.
 type proc struct {
 	name  string
+	host  *host // nil for this machine
 	runs  []*run
 	marks []mark
+}
+
+// host is a host of the plan, a row of the picture above those of its
+// processes.
+type host struct {
+	name    string
+	up      time.Duration // when it started, or 0
+	upAt    time.Time
+	upText  string      // the detail of its HostUp event, as in "up at 10.77.0.1"
+	spans   []*hostSpan // when it was paused or down, in order
+	marks   []mark      // kills, restarts and other changes
+	procs   []*proc     // in the order they first started
+	changes []Event     // its Host events, for its row's title
+}
+
+// hostSpan is a span of time when a host was paused, or down: from
+// HostKilled to HostRestarted.
+type hostSpan struct {
+	down            bool
+	start, end      time.Duration
+	startAt, endAt  time.Time
+	ended           bool   // a change ended it before the end of the plan
+	detail, endedBy string // the details of the events that began and ended it
+}
+
+// netState is a span of time when the network between hosts had faults:
+// from a Net event to the next one, or to the end of the plan.
+type netState struct {
+	faults         string // in words
+	start, end     time.Duration
+	startAt, endAt time.Time
+	ended          bool   // a later Net event ended it
+	healed         bool   // that event healed the network
+	step           string // the step that set it, as in "set by step 8: partition n1,n2 | n3"
 }
 
 // step is a step of the plan.
@@ -82,6 +120,8 @@ type plan struct {
 	start    time.Time // zero if the events have no times
 	end      time.Duration
 	procs    []*proc
+	hosts    []*host // in the order they first appear
+	nets     []*netState
 	steps    []*step
 	fails    []Event
 	warnings []Event // those about no process
@@ -100,6 +140,16 @@ func readEvents(t Timeline) *plan {
 			p.procs = append(p.procs, pr)
 		}
 		return pr
+	}
+	hostByName := map[string]*host{}
+	hostNamed := func(name string) *host {
+		h := hostByName[name]
+		if h == nil {
+			h = &host{name: name}
+			hostByName[name] = h
+			p.hosts = append(p.hosts, h)
+		}
+		return h
 	}
 	planEnd := time.Duration(-1)
 	for _, ev := range t.Events {
@@ -136,6 +186,10 @@ func readEvents(t Timeline) *plan {
 			}
 		case Spawn:
 			pr := procNamed(ev.Proc)
+			if ev.Host != "" && pr.host == nil && len(pr.runs) == 0 {
+				pr.host = hostNamed(ev.Host)
+				pr.host.procs = append(pr.host.procs, pr)
+			}
 			if n := len(pr.runs); n > 0 && !pr.runs[n-1].ended && pr.runs[n-1].end < 0 {
 				// Started again without an exit: the last run ends here,
 				// as far as the picture can tell.
@@ -176,6 +230,24 @@ func readEvents(t Timeline) *plan {
 			}
 			procNamed(ev.Proc).marks = append(procNamed(ev.Proc).marks, mark{kind: "warn", at: ev.Elapsed, when: ev.Time,
 				text: join("warning: "+procLabel(ev.Proc, ev.Pid), ev.Detail)})
+		case Host:
+			if ev.Host != "" {
+				hostNamed(ev.Host).change(ev)
+			}
+		case Net:
+			if n := len(p.nets); n > 0 && !p.nets[n-1].ended {
+				last := p.nets[n-1]
+				last.end, last.endAt, last.ended, last.healed = ev.Elapsed, ev.Time, true, ev.Detail == ""
+			}
+			if ev.Detail != "" {
+				st := &netState{faults: ev.Detail, start: ev.Elapsed, startAt: ev.Time, end: -1}
+				if ev.Step != 0 {
+					st.step = fmt.Sprintf("set by step %d: %s", ev.Step, ev.StepName)
+				} else if n := len(p.steps); n > 0 && !p.steps[n-1].ended {
+					st.step = fmt.Sprintf("set by step %d: %s", p.steps[n-1].num, p.steps[n-1].name)
+				}
+				p.nets = append(p.nets, st)
+			}
 		case PlanEnd:
 			planEnd = ev.Elapsed
 		}
@@ -195,7 +267,66 @@ func readEvents(t Timeline) *plan {
 			}
 		}
 	}
+	var endAt time.Time
+	if !p.start.IsZero() {
+		endAt = p.start.Add(p.end)
+	}
+	for _, h := range p.hosts {
+		for _, sp := range h.spans {
+			if !sp.ended {
+				sp.end, sp.endAt = p.end, endAt
+			}
+		}
+	}
+	for _, st := range p.nets {
+		if !st.ended {
+			st.end, st.endAt = p.end, endAt
+		}
+	}
 	return p
+}
+
+// change notes the Host event ev of h.
+func (h *host) change(ev Event) {
+	h.changes = append(h.changes, ev)
+	open := func() *hostSpan {
+		if n := len(h.spans); n > 0 && !h.spans[n-1].ended {
+			return h.spans[n-1]
+		}
+		return nil
+	}
+	closeSpan := func(sp *hostSpan) {
+		sp.end, sp.endAt, sp.ended, sp.endedBy = ev.Elapsed, ev.Time, true, ev.Detail
+	}
+	switch ev.Change {
+	case HostUp:
+		if h.upText == "" {
+			h.up, h.upAt, h.upText = ev.Elapsed, ev.Time, ev.Detail
+		}
+	case HostPaused:
+		if sp := open(); sp == nil {
+			h.spans = append(h.spans, &hostSpan{start: ev.Elapsed, startAt: ev.Time, detail: ev.Detail})
+		}
+	case HostResumed:
+		if sp := open(); sp != nil && !sp.down {
+			closeSpan(sp)
+		}
+	case HostKilled:
+		if sp := open(); sp != nil && !sp.down {
+			closeSpan(sp) // killed while paused
+		}
+		if sp := open(); sp == nil {
+			h.spans = append(h.spans, &hostSpan{down: true, start: ev.Elapsed, startAt: ev.Time, detail: ev.Detail})
+		}
+		h.marks = append(h.marks, mark{kind: "kill", at: ev.Elapsed, when: ev.Time, text: join("host "+h.name, ev.Detail)})
+	case HostRestarted:
+		if sp := open(); sp != nil && sp.down {
+			closeSpan(sp)
+		}
+		h.marks = append(h.marks, mark{kind: "restart", at: ev.Elapsed, when: ev.Time, text: join("host "+h.name, ev.Detail)})
+	default:
+		h.marks = append(h.marks, mark{kind: "change", at: ev.Elapsed, when: ev.Time, text: join("host "+h.name, ev.Detail)})
+	}
 }
 
 // open returns the process's run that has not ended, or nil.

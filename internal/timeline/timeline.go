@@ -1,6 +1,9 @@
 // Package timeline writes the timeline page of one run of a plan: a
 // self-contained HTML page with a row per process, its runs as bars on a
-// time axis, the steps above them, and the events listed below.
+// time axis, the steps above them, and the events listed below. In a
+// plan with hosts, the processes are grouped under a row per host, which
+// shows when the host was paused or down, and bands across the picture
+// show when the network between hosts had faults.
 //
 // It is proctest's page generator, kept apart from the engine: it knows
 // nothing of proctest and takes its own small input types, [Timeline]
@@ -8,8 +11,9 @@
 // WriteTimeline documents the page; this package draws it.
 //
 // The page is made from the embedded template page.html.tmpl, which
-// includes style.css and script.js. They are html/template templates, so
-// every value from the events is escaped for where it lands.
+// includes style.css and script.js, and hosts.css for plans with hosts
+// or network faults. They are html/template templates, so every value
+// from the events is escaped for where it lands.
 package timeline
 
 import (
@@ -47,7 +51,8 @@ type Timeline struct {
 	Commands map[string]string
 	// MaxRows bounds how many process rows the page draws; past it, the
 	// first and last halves are drawn around one row that sums up the
-	// others. With MaxRows 0 or less, the bound is 200.
+	// others. Host rows are not counted; a host whose processes are all
+	// summed up may have no row. With MaxRows 0 or less, the bound is 200.
 	MaxRows int
 }
 
@@ -72,9 +77,16 @@ type Event struct {
 	// for no process of the system (a Go function).
 	Proc string
 	Pid  int
+	// Host names the host concerned: for Spawn events, the host the
+	// process runs on, and for Host events, the host that changed. ""
+	// is this machine.
+	Host string
+	// Change says what a Host event did to its host.
+	Change HostChange
 	// Status is how the process ended, for Exit and Stop events, or nil.
 	Status *Status
-	// Detail says more, in words, or is "".
+	// Detail says more, in words, or is "". For Net events, it is the
+	// network's faults now in force, in words, or "" when there are none.
 	Detail string
 	// Text is the whole event as one line of text, listed under the
 	// picture as it is: the page does not format events itself, so that
@@ -99,7 +111,25 @@ const (
 	Fail      Kind = "fail"       // a step failed
 	Stop      Kind = "stop"       // the plan stopped a process at its end
 	Warning   Kind = "warning"    // something the test should know
+	Info      Kind = "info"       // how the plan runs: only listed
+	Host      Kind = "host"       // a host started, paused, resumed, was killed or restarted
+	Net       Kind = "net"        // the network between hosts changed: the faults now in force
 	PlanEnd   Kind = "plan-end"   // the plan is over
+)
+
+// A HostChange says what a Host [Event] did to its host. The page
+// draws a row for each host, above its processes, with the spans when
+// it was paused or down.
+type HostChange int
+
+// The changes of a host.
+const (
+	HostOther     HostChange = iota // anything else: a marker on the host's row
+	HostUp                          // the host started
+	HostPaused                      // its processes were frozen
+	HostResumed                     // they were thawed
+	HostKilled                      // everything on it was killed: it is down
+	HostRestarted                   // it is up again after HostKilled
 )
 
 // A Status is how a process ended.
@@ -141,11 +171,11 @@ func Write(w io.Writer, t Timeline) error {
 // drops comments from CSS and JavaScript, so style.css and script.js
 // have none: they are described here and in page.html.tmpl.
 //
-//go:embed page.html.tmpl style.css script.js
+//go:embed page.html.tmpl style.css hosts.css script.js
 var files embed.FS
 
 // pageTemplate is the page, executed with a *page.
 var pageTemplate = template.Must(template.New("page.html.tmpl").Funcs(template.FuncMap{
 	"n":   coord,
 	"add": func(a, b float64) float64 { return a + b },
-}).ParseFS(files, "page.html.tmpl", "style.css", "script.js"))
+}).ParseFS(files, "page.html.tmpl", "style.css", "hosts.css", "script.js"))

@@ -22,7 +22,41 @@ import (
 // tests draw the same sample through its WriteTimeline.
 func sample(t *testing.T) Timeline {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "failover.jsonl"))
+	return Timeline{
+		Plan:   "TestFailover",
+		Events: readSample(t, "failover.jsonl"),
+		Commands: map[string]string{
+			"leader":     "kvd -role leader -listen 127.0.0.1:7001",
+			"follower-1": "kvd -role follower -listen 127.0.0.1:7002 -join 127.0.0.1:7001",
+			"follower-2": "kvd -role follower -listen 127.0.0.1:7003 -join 127.0.0.1:7001",
+			"client":     "kvload -keys 1000 -servers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
+		},
+	}
+}
+
+// hostsSample returns the events of testdata/hosts.jsonl: a plan with
+// three hosts, a server on each, and a client on this machine; the
+// network is split, made lossy, healed; n2 is paused and resumed, n3
+// killed and restarted, and n1 isolated until the end. proctest's tests
+// draw the same sample through its WriteTimeline.
+func hostsSample(t *testing.T) Timeline {
+	t.Helper()
+	return Timeline{
+		Plan:   "TestSplitBrain",
+		Events: readSample(t, "hosts.jsonl"),
+		Commands: map[string]string{
+			"kv-1":   "kvd -listen 10.77.0.1:7000 -peers 10.77.0.2:7000,10.77.0.3:7000",
+			"kv-2":   "kvd -listen 10.77.0.2:7000 -peers 10.77.0.1:7000,10.77.0.3:7000",
+			"kv-3":   "kvd -listen 10.77.0.3:7000 -peers 10.77.0.1:7000,10.77.0.2:7000",
+			"client": "kvload -keys 1000 -servers 10.77.0.1:7000,10.77.0.2:7000,10.77.0.3:7000",
+		},
+	}
+}
+
+// readSample returns the events of testdata/name, one JSON event a line.
+func readSample(t *testing.T, name string) []Event {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,23 +66,14 @@ func sample(t *testing.T) Timeline {
 	for sc.Scan() {
 		ev, err := decodeEvent(sc.Bytes())
 		if err != nil {
-			t.Fatalf("failover.jsonl: %v", err)
+			t.Fatalf("%s: %v", name, err)
 		}
 		events = append(events, ev)
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return Timeline{
-		Plan:   "TestFailover",
-		Events: events,
-		Commands: map[string]string{
-			"leader":     "kvd -role leader -listen 127.0.0.1:7001",
-			"follower-1": "kvd -role follower -listen 127.0.0.1:7002 -join 127.0.0.1:7001",
-			"follower-2": "kvd -role follower -listen 127.0.0.1:7003 -join 127.0.0.1:7001",
-			"client":     "kvload -keys 1000 -servers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
-		},
-	}
+	return events
 }
 
 // decodeEvent decodes an event as proctest's -json output writes it, with
@@ -64,6 +89,7 @@ func decodeEvent(line []byte) (Event, error) {
 		Where    string        `json:"where"`
 		Proc     string        `json:"proc"`
 		Pid      int           `json:"pid"`
+		Host     string        `json:"host"`
 		Status   *struct {
 			Code   int    `json:"code"`
 			Signal string `json:"signal"`
@@ -74,11 +100,30 @@ func decodeEvent(line []byte) (Event, error) {
 		return Event{}, err
 	}
 	e := Event{Time: ev.Time, Elapsed: ev.Elapsed, Plan: ev.Plan, Kind: ev.Kind, Step: ev.Step,
-		StepName: ev.StepName, Where: ev.Where, Proc: ev.Proc, Pid: ev.Pid, Detail: ev.Detail}
+		StepName: ev.StepName, Where: ev.Where, Proc: ev.Proc, Pid: ev.Pid, Host: ev.Host, Detail: ev.Detail}
 	if st := ev.Status; st != nil {
 		e.Status = &Status{Code: st.Code, Signal: st.Signal}
 	}
-	return withText(e), nil
+	e = withText(e)
+	// The words of host and net events, read as proctest's WriteTimeline
+	// reads them.
+	switch e.Kind {
+	case Host:
+		for _, c := range []struct {
+			words  string
+			change HostChange
+		}{{"up at ", HostUp}, {"paused", HostPaused}, {"resumed", HostResumed}, {"killed", HostKilled}, {"restarted", HostRestarted}} {
+			if strings.HasPrefix(e.Detail, c.words) {
+				e.Change = c.change
+				break
+			}
+		}
+	case Net:
+		if e.Detail == "healed" {
+			e.Detail = ""
+		}
+	}
+	return e, nil
 }
 
 // withText returns ev with its Text set as proctest's Event.String
@@ -96,6 +141,11 @@ func withText(ev Event) Event {
 	default:
 		if ev.Proc != "" {
 			b.WriteString(" " + ev.Proc)
+		}
+		if ev.Host != "" && ev.Proc != "" {
+			b.WriteString(" on " + ev.Host)
+		} else if ev.Host != "" {
+			b.WriteString(" " + ev.Host)
 		}
 		if ev.Pid != 0 {
 			fmt.Fprintf(&b, " pid %d", ev.Pid)
@@ -558,5 +608,229 @@ func TestStatusString(t *testing.T) {
 		if got := c.status.String(); got != c.want {
 			t.Errorf("%#v.String() = %q, want %q", c.status, got, c.want)
 		}
+	}
+}
+
+// hostsAtEnd returns the events of a plan whose hosts end badly: a is
+// paused, then killed, and still down at the end; b is paused at the end
+// and could not be resumed; c has no processes. The network is split,
+// then one link blocked too, until the end.
+func hostsAtEnd() []Event {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	return events(
+		Event{Kind: PlanStart},
+		Event{Elapsed: ms(10), Kind: Host, Host: "a", Change: HostUp, Detail: "up at 10.77.0.1"},
+		Event{Elapsed: ms(20), Kind: Host, Host: "b", Change: HostUp, Detail: "up at 10.77.0.2"},
+		Event{Elapsed: ms(30), Kind: Host, Host: "c", Change: HostUp, Detail: "up at 10.77.0.3"},
+		Event{Elapsed: ms(30), Kind: Step, Step: 1, StepName: "spawn srv-a", Where: "end_test.go:10"},
+		Event{Elapsed: ms(32), Kind: Spawn, Proc: "srv-a", Pid: 301, Host: "a"},
+		Event{Elapsed: ms(32), Kind: Step, Step: 2, StepName: "spawn srv-b", Where: "end_test.go:11"},
+		Event{Elapsed: ms(34), Kind: Spawn, Proc: "srv-b", Pid: 302, Host: "b"},
+		Event{Elapsed: ms(34), Kind: Step, Step: 3, StepName: "spawn client", Where: "end_test.go:12"},
+		Event{Elapsed: ms(36), Kind: Spawn, Proc: "client", Pid: 303},
+		Event{Elapsed: ms(36), Kind: Step, Step: 4, StepName: "partition a | b,c", Where: "end_test.go:13"},
+		Event{Elapsed: ms(300), Kind: Net, Detail: "a | b,c"},
+		Event{Elapsed: ms(300), Kind: Step, Step: 5, StepName: "pause-host a", Where: "end_test.go:14"},
+		Event{Elapsed: ms(500), Kind: Host, Host: "a", Change: HostPaused, Detail: "paused (SIGSTOP)"},
+		Event{Elapsed: ms(500), Kind: Step, Step: 6, StepName: "block b -/-> c", Where: "end_test.go:15"},
+		Event{Elapsed: ms(600), Kind: Net, Detail: "a | b,c; b -/-> c"},
+		Event{Elapsed: ms(600), Kind: Step, Step: 7, StepName: "kill-host a", Where: "end_test.go:16"},
+		Event{Elapsed: ms(800), Kind: Host, Host: "a", Change: HostKilled, Detail: "killed (SIGKILL to each process)"},
+		Event{Elapsed: ms(805), Kind: Exit, Proc: "srv-a", Pid: 301, Status: &Status{Signal: "SIGKILL"}},
+		Event{Elapsed: ms(805), Kind: Step, Step: 8, StepName: "pause-host b", Where: "end_test.go:17"},
+		Event{Elapsed: ms(1200), Kind: Host, Host: "b", Change: HostPaused, Detail: "paused (cgroup)"},
+		Event{Elapsed: ms(1200), Kind: Step, Step: 9, StepName: "wait client", Where: "end_test.go:18"},
+		Event{Elapsed: ms(1300), Kind: Host, Host: "c", Detail: "clock stepped"},
+		Event{Elapsed: ms(1500), Kind: Exit, Proc: "client", Pid: 303, Status: &Status{Code: 0}},
+		Event{Elapsed: ms(1510), Kind: Warning, Host: "b", Detail: "cannot resume: cgroup.freeze: device busy"},
+		Event{Elapsed: ms(1520), Kind: Stop, Proc: "srv-b", Pid: 302, Detail: "left behind: srv-b; killed"},
+		Event{Elapsed: ms(1600), Kind: PlanEnd},
+	)
+}
+
+func TestHosts(t *testing.T) {
+	t.Parallel()
+	page := render(t, hostsSample(t))
+	pic := parsePicture(t, page)
+
+	// Rows: each host, then its processes, then this machine's.
+	var order []string
+	for _, g := range pic.All(func(n *node) bool {
+		return n.XMLName.Local == "g" && (n.HasClass("host") || n.HasClass("proc"))
+	}) {
+		for _, txt := range g.All(func(n *node) bool {
+			return n.XMLName.Local == "text" && (n.HasClass("name") || n.HasClass("hostname"))
+		}) {
+			order = append(order, strings.TrimSpace(txt.Chars))
+		}
+	}
+	if got, want := strings.Join(order, " "), "n1 kv-1 n2 kv-2 n3 kv-3 this machine client"; got != want {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	hosts, names := timelinetest.Hosts(pic)
+	if got, want := strings.Join(names, " "), "n1 n2 n3 this machine"; got != want {
+		t.Errorf("host rows %q, want %q", got, want)
+	}
+	if rows, names := timelinetest.Rows(pic); len(rows) != 4 {
+		t.Errorf("process rows %q, want 4", names)
+	}
+	spans := func(name string) string {
+		var out []string
+		for _, sp := range hosts[name].All(func(n *node) bool { return n.HasClass("hostspan") }) {
+			out = append(out, strings.TrimPrefix(sp.Attr("class"), "hostspan "))
+		}
+		return strings.Join(out, " ")
+	}
+	for name, want := range map[string]string{"n1": "", "n2": "paused", "n3": "down", "this machine": ""} {
+		if got := spans(name); got != want {
+			t.Errorf("host %s: spans %q, want %q", name, got, want)
+		}
+	}
+	for class, want := range map[string]int{"kill": 1, "restart": 1} {
+		if n := len(hosts["n3"].All(func(n *node) bool { return n.HasClass(class) })); n != want {
+			t.Errorf("host n3: %d %s markers, want %d", n, class, want)
+		}
+	}
+	if got := spanTitles(hosts["n3"], "down"); len(got) != 1 ||
+		!strings.Contains(got[0], "host n3 down: killed (cgroup)\nfrom +1.581s (14:02:09.080) to +1.952s") ||
+		!strings.HasSuffix(got[0], "then restarted") {
+		t.Errorf("host n3's down span says %q", got)
+	}
+	if title := hosts["n1"].All(func(n *node) bool { return n.HasClass("hostname") })[0].Title(); title != "host n1\nup at 10.77.0.1, +0.062s (14:02:07.561)\nprocess: kv-1" {
+		t.Errorf("host n1's row says:\n%s", title)
+	}
+	// The processes of a host are shaded where it was paused or down.
+	if n := len(pic.All(func(n *node) bool { return n.HasClass("hostshade") })); n != 2 {
+		t.Errorf("%d shades across processes' rows, want 2", n)
+	}
+
+	// Network bands: the partition, the partition with loss, and the
+	// isolation in force at the end; none for the healthy network.
+	bands := timelinetest.NetBands(pic)
+	var words []string
+	for _, b := range bands {
+		words = append(words, strings.SplitN(b.Title(), "\n", 2)[0])
+	}
+	if got, want := strings.Join(words, " / "), "network: n1,n2 | n3 / network: n1,n2 | n3; n1->n2 loss 30% / network: n1 isolated"; got != want {
+		t.Errorf("net bands %q, want %q", got, want)
+	}
+	for i, want := range []string{"then changed\nset by step 8: partition n1,n2 | n3", "then healed\nset by step 10: shape n1->n2 loss 30%",
+		"to +2.699s (14:02:10.199), 675ms\nstill in force at the end of the plan\nset by step 21: isolate n1 isolated"} {
+		if i < len(bands) && !strings.Contains(bands[i].Title(), want) {
+			t.Errorf("net band %d says:\n%s\nwant it to say:\n%s", i, bands[i].Title(), want)
+		}
+	}
+	if !strings.Contains(page, "3 hosts · 4 processes · 22 steps · 56 events") {
+		t.Errorf("the page does not count the hosts")
+	}
+	if !strings.Contains(page, `<div class="ev-net">&#43;1.176s net: healed</div>`) || !strings.Contains(page, `<div class="ev-host">&#43;1.581s host n3: killed (cgroup)</div>`) {
+		t.Errorf("net and host events are not listed as they are")
+	}
+}
+
+// spanTitles returns what hovering over each span of class ("paused" or
+// "down") of a host's row shows.
+func spanTitles(host *node, class string) []string {
+	var out []string
+	for _, g := range host.All(func(n *node) bool { return n.XMLName.Local == "g" && n.Title() != "" }) {
+		if len(g.All(func(n *node) bool { return n.HasClass("hostspan") && n.HasClass(class) })) > 0 {
+			out = append(out, g.Title())
+		}
+	}
+	return out
+}
+
+func TestHostsAtEnd(t *testing.T) {
+	t.Parallel()
+	page := render(t, Timeline{Events: hostsAtEnd()})
+	pic := parsePicture(t, page)
+	hosts, names := timelinetest.Hosts(pic)
+	if got, want := strings.Join(names, " "), "a b c this machine"; got != want {
+		t.Fatalf("host rows %q, want %q", got, want)
+	}
+	titles := func(name, class string) []string { return spanTitles(hosts[name], class) }
+	// a was killed while paused: the pause ends there, the host is down
+	// until the end.
+	if got := titles("a", "paused"); len(got) != 1 || !strings.HasSuffix(got[0], "then killed (SIGKILL to each process)") {
+		t.Errorf("host a's paused span: %q", got)
+	}
+	if got := titles("a", "down"); len(got) != 1 || !strings.HasSuffix(got[0], "still down at the end of the plan") {
+		t.Errorf("host a's down span: %q", got)
+	}
+	if got := titles("b", "paused"); len(got) != 1 || !strings.Contains(got[0], "from +1.200s to +1.600s, 400ms\nstill paused at the end of the plan") {
+		t.Errorf("host b's paused span: %q", got)
+	}
+	if n := len(hosts["c"].All(func(n *node) bool { return n.HasClass("change") })); n != 1 {
+		t.Errorf("host c: %d markers of a change, want 1", n)
+	}
+	if !strings.Contains(page, "warning: &#43;1.510s cannot resume: cgroup.freeze: device busy") {
+		t.Errorf("the warning about host b is not shown above the picture")
+	}
+	bands := timelinetest.NetBands(pic)
+	if len(bands) != 2 || !strings.Contains(bands[1].Title(), "still in force at the end of the plan") {
+		t.Errorf("%d net bands, want 2, the last in force at the end", len(bands))
+	}
+}
+
+// TestHostsMaxRows checks that the rows of a large plan with hosts are
+// summed up as those of any plan, each host's row before the first of its
+// processes drawn.
+func TestHostsMaxRows(t *testing.T) {
+	t.Parallel()
+	var evs []Event
+	for i, h := range []string{"h1", "h2", "h3", "h4"} {
+		evs = append(evs, Event{Kind: Host, Host: h, Change: HostUp, Detail: fmt.Sprintf("up at 10.77.0.%d", i+1)})
+	}
+	for i := range 40 {
+		evs = append(evs, Event{Elapsed: time.Duration(i) * time.Millisecond, Kind: Spawn,
+			Proc: fmt.Sprintf("p%02d", i), Pid: 100 + i, Host: []string{"h1", "h2", "h3", "h4"}[i/10]})
+	}
+	evs = append(evs, Event{Elapsed: time.Second, Kind: PlanEnd})
+	page := render(t, Timeline{Events: events(evs...), MaxRows: 10})
+	pic := parsePicture(t, page)
+	var order []string
+	for _, g := range pic.All(func(n *node) bool {
+		return n.XMLName.Local == "g" && (n.HasClass("host") || n.HasClass("proc"))
+	}) {
+		for _, txt := range g.All(func(n *node) bool {
+			return n.XMLName.Local == "text" && (n.HasClass("name") || n.HasClass("hostname"))
+		}) {
+			order = append(order, strings.TrimSpace(txt.Chars))
+		}
+	}
+	// h2 and h3 have no process drawn: their rows are summed up too.
+	if got, want := strings.Join(order, " "), "h1 p00 p01 p02 p03 p04 … 30 more h4 p35 p36 p37 p38 p39"; got != want {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	rows, _ := timelinetest.Rows(pic)
+	if title := rows["… 30 more"].Title(); !strings.HasSuffix(title, "on host h1, host h2, host h3 and host h4") {
+		t.Errorf("the row for the rest says:\n%s", title)
+	}
+}
+
+func TestHostsEscaping(t *testing.T) {
+	t.Parallel()
+	const evil = `<script>alert("x")</script>`
+	page := render(t, Timeline{Events: events(
+		Event{Kind: Host, Host: evil, Change: HostUp, Detail: "up at </title><script>"},
+		Event{Elapsed: time.Millisecond, Kind: Spawn, Proc: "p", Pid: 1, Host: evil},
+		Event{Elapsed: 2 * time.Millisecond, Kind: Host, Host: evil, Change: HostPaused, Detail: "paused ]]><!--"},
+		Event{Elapsed: 3 * time.Millisecond, Kind: Net, Detail: evil + " -/-> n2"},
+		Event{Elapsed: time.Second, Kind: PlanEnd},
+	)})
+	if n := strings.Count(page, "<script"); n != 1 {
+		t.Errorf("%d <script elements, want only the page's own", n)
+	}
+	for _, bad := range []string{"</title><script>", "]]><!--"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("unescaped %q in the page", bad)
+		}
+	}
+	pic := parsePicture(t, page)
+	if _, names := timelinetest.Hosts(pic); len(names) != 1 || names[0] != shorten(evil, maxNameLen) {
+		t.Errorf("host rows %q, want the host's name as text", names)
+	}
+	if bands := timelinetest.NetBands(pic); len(bands) != 1 || !strings.HasPrefix(bands[0].Title(), "network: "+evil) {
+		t.Errorf("the net band does not say its faults as text")
 	}
 }

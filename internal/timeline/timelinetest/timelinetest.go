@@ -112,6 +112,37 @@ func Rows(pic *Node) (map[string]*Node, []string) {
 	return rows, names
 }
 
+// Hosts returns the picture's host rows by name, and the names in order;
+// the row of the processes on this machine, in a plan with hosts, is
+// named "this machine". A host row holds the host's spans, as rects of
+// class "hostspan paused" or "hostspan down", and its markers, of class
+// "kill", "restart" or "change"; the process rows under it are those
+// [Rows] returns.
+func Hosts(pic *Node) (map[string]*Node, []string) {
+	rows := map[string]*Node{}
+	var names []string
+	for _, g := range pic.All(func(n *Node) bool { return n.XMLName.Local == "g" && n.HasClass("host") }) {
+		var name string
+		for _, txt := range g.All(func(n *Node) bool { return n.XMLName.Local == "text" && n.HasClass("hostname") }) {
+			name = strings.TrimSpace(txt.Chars)
+		}
+		rows[name] = g
+		names = append(names, name)
+	}
+	return rows, names
+}
+
+// NetBands returns the boxes of the network lane, one for each state of
+// the network other than healthy, in order. A box's title says the
+// faults in words, when and how the state ended, and the step that set
+// it.
+func NetBands(pic *Node) []*Node {
+	return pic.All(func(n *Node) bool {
+		return n.XMLName.Local == "g" && n.HasClass("net") &&
+			len(n.All(func(n *Node) bool { return n.XMLName.Local == "rect" && n.HasClass("netbox") })) > 0
+	})
+}
+
 // BarClasses returns the outcome class of each bar of a row, in order:
 // "ok", "code", "sig", "stop", "run", or "many" for runs drawn as one.
 func BarClasses(row *Node) []string {
