@@ -338,3 +338,24 @@ func TestTwentyHostPlans(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartAfterKillHostIsStoppedGently restarts a process after its
+// host was killed and restarted: left running at the end, it is stopped
+// as any other, SIGTERM first.
+func TestRestartAfterKillHostIsStoppedGently(t *testing.T) {
+	needHosts(t)
+	t.Parallel()
+	err := execute(t, func(p *proctest.Plan) {
+		n1 := p.Host("n1")
+		srv := n1.Spawn("graceful")
+		p.WaitStdout(srv, "^ready$")
+		p.KillHost(n1)
+		p.RestartHost(n1)
+		p.Restart(srv)
+		p.WaitStdout(srv, "^ready$")
+	})
+	sr := asError[*proctest.StillRunningError](t, err)
+	if len(sr.Procs) != 1 || sr.Procs[0].Stopped != "SIGTERM" {
+		t.Errorf("StillRunningError.Procs = %+v, want graceful stopped by SIGTERM", sr.Procs)
+	}
+}
