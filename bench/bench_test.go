@@ -1,10 +1,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -183,17 +187,63 @@ func BenchmarkReadinessPort(b *testing.B) {
 	b.ReportMetric(us(medianDuration(lat)), "µs-latency")
 }
 
+// BenchmarkPlanEnd executes b.N plans of one /bin/true, without and then
+// with 2,000 unrelated idle processes on the machine, and reports the
+// median time from the end of a plan's last step to the return of
+// Execute. It measures the containment in force, which names the
+// sub-benchmarks; PROCTEST_CGROUP is read once per program, so the layer
+// without cgroups needs a run of its own:
+//
+//	PROCTEST_CGROUP=0 go test -run '^$' -bench PlanEnd
+func BenchmarkPlanEnd(b *testing.B) {
+	e := testEnv(b)
+	_, layers, _, err := e.planEnds(1) // and a warm-up
+	if err != nil {
+		b.Fatal(err)
+	}
+	layer, _, _ := strings.Cut(layers, ", ")
+	layer, _, _ = strings.Cut(layer, " /") // "cgroup /sys/fs/cgroup/..."
+	layer = strings.ReplaceAll(layer, " ", "-")
+	run := func(idle int) {
+		b.Run(fmt.Sprintf("%s/idle=%d", layer, idle), func(b *testing.B) {
+			b.ResetTimer()
+			ends, _, _, err := e.planEnds(b.N)
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(us(medianDuration(ends)), "µs-end")
+		})
+	}
+	run(0)
+	idle, err := e.StartIdle(2000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if err := idle.Stop(); err != nil {
+			b.Error(err)
+		}
+	}()
+	run(2000)
+}
+
 // TestWorkloads runs every variant of every workload once with tiny sizes,
-// checking that each runs, not how fast.
+// checking that each runs, not how fast. A workload that needs settings
+// proctest reads once per program runs in a test binary of its own.
 func TestWorkloads(t *testing.T) {
 	e := testEnv(t)
-	tiny := Size{N: 3, Sleep: 50 * time.Millisecond, Bytes: 1 << 20, ScriptBytes: 1 << 20, Window: 1}
+	tiny := Size{N: 3, Sleep: 50 * time.Millisecond, Bytes: 1 << 20, ScriptBytes: 1 << 20, Window: 1, Idle: 20}
 	for _, w := range Workloads() {
 		for _, v := range Variants {
 			if !w.Has(v) {
 				continue
 			}
 			t.Run(w.Name+"/"+v, func(t *testing.T) {
+				if !w.EnvHolds() {
+					runAgainWith(t, w.Env)
+					return
+				}
 				r, err := w.Run(e, v, tiny)
 				if reason, ok := IsSkip(err); ok {
 					t.Skip(reason)
@@ -209,5 +259,27 @@ func TestWorkloads(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// runAgainWith runs the running test in a test binary of its own, with env
+// added to its environment, and passes, fails or skips as it does.
+func runAgainWith(t *testing.T, env []string) {
+	t.Helper()
+	var pattern []string
+	for _, part := range strings.Split(t.Name(), "/") {
+		pattern = append(pattern, "^"+regexp.QuoteMeta(part)+"$")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run="+strings.Join(pattern, "/"), "-test.v")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s %s:\n%s", strings.Join(env, " "), strings.Join(cmd.Args, " "), out)
+	switch {
+	case err != nil:
+		t.Fatalf("%s: %v", strings.Join(env, " "), err)
+	case bytes.Contains(out, []byte("--- SKIP: "+t.Name()+" ")):
+		t.Skip("skipped")
+	case !bytes.Contains(out, []byte("--- PASS: "+t.Name()+" ")):
+		t.Fatalf("%s: the test did not run", strings.Join(env, " "))
 	}
 }

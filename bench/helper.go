@@ -15,7 +15,8 @@ import (
 // the program writes BENCH_BYTES bytes of 64-byte lines to stdout, then
 // the line "MARKER", and exits 0; set to "ready", it prints the line
 // "ready NS", NS being its CLOCK_REALTIME in nanoseconds, writes NS to the
-// file named by its first argument (if any), and sleeps until killed.
+// file named by its first argument (if any), and sleeps until killed; set
+// to "idle", it holds idle processes (see [Env.StartIdle]).
 const HelperEnv = "BENCH_HELPER"
 
 // BytesEnv is the environment variable that tells the "gen" helper how
@@ -39,6 +40,8 @@ func init() {
 		os.Exit(helperReady())
 	case "listen":
 		os.Exit(helperListen())
+	case "idle":
+		os.Exit(helperIdle())
 	default:
 		fmt.Fprintf(os.Stderr, "unknown %s=%s\n", HelperEnv, os.Getenv(HelperEnv))
 		os.Exit(2)

@@ -2,9 +2,11 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/proctest/proctest"
@@ -176,4 +178,85 @@ func proctestScale(e *Env, s Size) (Raw, error) {
 	})
 	d, err := e.proctestSequential("scale", s.N, []string{e.True}, onEvent)
 	return w.raw(d), err
+}
+
+// The containment layers of the plan-end workloads, as the plan-start
+// info event names them.
+const (
+	layerCgroup    = "cgroup"
+	layerSubreaper = "child subreaper"
+)
+
+// planEnds executes n plans of one /bin/true, a spawn and a wait for exit
+// 0, and returns for each the time from the exit of /bin/true, which ends
+// the last step, to the return of Execute. It also returns the layers of
+// containment and the warnings the plans reported.
+func (e *Env) planEnds(n int) (ends []time.Duration, layers string, warnings []string, err error) {
+	for range n {
+		var exited time.Time
+		onEvent := proctest.OnEvent(func(ev proctest.Event) {
+			switch ev.Kind {
+			case proctest.EventExit:
+				exited = ev.Time
+			case proctest.EventInfo:
+				if l, ok := strings.CutPrefix(ev.Detail, "containment: "); ok {
+					layers = l
+				}
+			case proctest.EventWarning:
+				warnings = append(warnings, ev.Detail)
+			}
+		})
+		p := e.newPlan("plan-end", onEvent)
+		p.Wait(p.Spawn(e.True), 0)
+		if err := p.Execute(context.Background()); err != nil {
+			return nil, "", nil, err
+		}
+		ends = append(ends, time.Since(exited))
+	}
+	return ends, layers, warnings, nil
+}
+
+// checkLayer checks that layers, as a plan reported them, start with
+// want. Without cgroups here, the cgroup layer is skipped.
+func checkLayer(want, layers string, warnings []string) error {
+	first, _, _ := strings.Cut(layers, ", ")
+	if first == want || strings.HasPrefix(first, want+" ") {
+		return nil
+	}
+	if want == layerCgroup {
+		return skip("no cgroup layer here (%s)", strings.Join(warnings, "; "))
+	}
+	return fmt.Errorf("containment is %q, want %s first: %s is read once per program, so the workload needs a process of its own",
+		layers, want, "PROCTEST_CGROUP=0")
+}
+
+// proctestPlanEnd returns the run of a plan-end workload for layer: half
+// of the N samples without idle processes, N with s.Idle of them, then
+// the other half without, so that a drift of the machine over the run
+// does not fall on one side.
+func proctestPlanEnd(layer string) func(e *Env, s Size) (Raw, error) {
+	return func(e *Env, s Size) (Raw, error) {
+		start := time.Now()
+		before, layers, warnings, err := e.planEnds(max(s.N/2, 1))
+		if err != nil {
+			return Raw{}, err
+		}
+		if err := checkLayer(layer, layers, warnings); err != nil {
+			return Raw{}, err
+		}
+		idle, err := e.StartIdle(s.Idle)
+		if err != nil {
+			return Raw{}, err
+		}
+		defer idle.Stop()
+		loaded, _, _, err := e.planEnds(s.N)
+		if err := errors.Join(err, idle.Stop()); err != nil {
+			return Raw{}, err
+		}
+		after, _, _, err := e.planEnds(s.N - len(before))
+		if err != nil {
+			return Raw{}, err
+		}
+		return Raw{Elapsed: time.Since(start), Ends: append(before, after...), EndsIdle: loaded}, nil
+	}
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -49,6 +51,9 @@ type Size struct {
 	// Window is, for the scale workload, how many processes are timed
 	// at each end.
 	Window int `json:"window,omitempty"`
+	// Idle is, for the plan-end workloads, how many unrelated idle
+	// processes run on the machine while the loaded samples are taken.
+	Idle int `json:"idle,omitempty"`
 }
 
 // Raw is what one run of one variant measured.
@@ -69,6 +74,11 @@ type Raw struct {
 	// the orchestrator noticed the line (for proctest, its ready event),
 	// before it starts the next step.
 	Noticed []time.Duration `json:"noticed,omitempty"`
+	// Ends holds the samples of the plan-end workloads: from the end of
+	// a plan's last step to the return of Execute. EndsIdle holds those
+	// taken while Size.Idle idle processes ran.
+	Ends     []time.Duration `json:"ends,omitempty"`
+	EndsIdle []time.Duration `json:"ends_idle,omitempty"`
 	// PeakKiB is the peak resident memory (VmHWM) of the process that
 	// ran the variant.
 	PeakKiB int64 `json:"peak_kib,omitempty"`
@@ -121,12 +131,28 @@ type Workload struct {
 	Metrics []Metric
 	// Notes holds remarks for the table, by variant.
 	Notes map[string]string
+	// Env holds the environment variables ("KEY=value") of the process
+	// that runs the workload, for the settings proctest reads once per
+	// program, such as PROCTEST_CGROUP=0; none if empty. A workload run
+	// in a process without them fails or is skipped.
+	Env []string
 
 	run map[string]func(e *Env, s Size) (Raw, error)
 }
 
 // Has reports whether the workload has variant v at all.
 func (w *Workload) Has(v string) bool { return w.run[v] != nil }
+
+// EnvHolds reports whether this process's environment has w.Env.
+func (w *Workload) EnvHolds() bool {
+	for _, kv := range w.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if got, ok := os.LookupEnv(k); !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
 
 // Run runs variant v of the workload once with size s, after a small
 // warm-up run of the same variant that starts what a program starts once
@@ -179,6 +205,15 @@ func throughput(name string) Metric {
 	return Metric{Name: name, Unit: "MB/s", HigherIsBetter: true, Value: func(r Raw, s Size) float64 {
 		return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds()
 	}}
+}
+
+// planEnd returns the metrics of a plan-end workload: the median end of a
+// plan without and with the idle processes, in µs.
+func planEnd(name string) []Metric {
+	return []Metric{
+		{Name: name, Unit: "µs", Value: func(r Raw, s Size) float64 { return us(medianDuration(r.Ends)) }},
+		{Name: name + " +idle", Unit: "µs", Value: func(r Raw, s Size) float64 { return us(medianDuration(r.EndsIdle)) }},
+	}
 }
 
 // us returns d in microseconds.
@@ -304,6 +339,29 @@ func Workloads() []*Workload {
 			run: map[string]func(*Env, Size) (Raw, error){
 				Proctest: proctestScale, OSExec: osexecScale, Floor: floorScale, Testscript: testscriptScale,
 			},
+		},
+		{
+			Name:    "plan-end",
+			Doc:     "plans of one /bin/true (spawn, wait for exit 0), proctest's cgroup layer: time from the end of the last step to Execute's return, median of N plans without and of N with Idle unrelated `sleep 3600` processes running",
+			Full:    Size{N: 200, Idle: 2000},
+			Quick:   Size{N: 20, Idle: 200},
+			Metrics: planEnd("plan-end cgroup"),
+			Notes: map[string]string{
+				Proctest: "a cgroup per plan and per process; the idle processes are not the program's children",
+			},
+			run: map[string]func(*Env, Size) (Raw, error){Proctest: proctestPlanEnd(layerCgroup)},
+		},
+		{
+			Name:    "plan-end-subreaper",
+			Doc:     "as plan-end, with PROCTEST_CGROUP=0: the program as child subreaper",
+			Full:    Size{N: 200, Idle: 2000},
+			Quick:   Size{N: 20, Idle: 200},
+			Metrics: planEnd("plan-end subreaper"),
+			Notes: map[string]string{
+				Proctest: "PROCTEST_CGROUP=0, in a process of its own: leftovers are looked for among the program's children",
+			},
+			Env: []string{"PROCTEST_CGROUP=0"},
+			run: map[string]func(*Env, Size) (Raw, error){Proctest: proctestPlanEnd(layerSubreaper)},
 		},
 	}
 }

@@ -264,8 +264,8 @@ func (h *harness) prefault(self string, n int64) {
 	}
 }
 
-// settle lets what a run left (proctest's guard process, its last scan
-// of /proc) end before the next run starts.
+// settle lets what a run left (proctest's guard process) end before the
+// next run starts.
 func (h *harness) settle() {
 	if h.quick {
 		time.Sleep(20 * time.Millisecond)
@@ -286,6 +286,8 @@ func (h *harness) child(self string, w *bench.Workload, v string, size bench.Siz
 		// testscript makes its work directories in TMPDIR.
 		cmd.Env = append(withoutEnv(cmd.Env, "TMPDIR"), "TMPDIR="+h.logDir)
 	}
+	// Settings proctest reads once per program, such as PROCTEST_CGROUP.
+	cmd.Env = append(cmd.Env, w.Env...)
 	// The child and what it started go in a process group of their own,
 	// killed whole at the timeout.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -463,7 +465,8 @@ process touches twice the output's size of memory, so that no run pays
 for memory the virtual machine's host took back after the previous one.
 Ratios divide medians: below 1 is faster for times, above 1 is faster for
 MB/s. Peak RSS is the VmHWM of the process orchestrating the children
-(the C program itself for the floor).`)
+(the C program itself for the floor). The plan-end workloads are
+proctest's alone: compare each row with its +idle row.`)
 }
 
 // oneLine shortens an error to its first line.
@@ -492,6 +495,9 @@ func describe(s bench.Size) string {
 	}
 	if s.Window > 0 {
 		parts = append(parts, fmt.Sprintf("window %d", s.Window))
+	}
+	if s.Idle > 0 {
+		parts = append(parts, fmt.Sprintf("Idle=%d", s.Idle))
 	}
 	return strings.Join(parts, ", ")
 }
