@@ -243,10 +243,7 @@ func (e *executor) runStep(s *Step) error {
 // interrupted turns the end of the plan's context into an error, saying
 // why it ended.
 func (e *executor) interrupted(s *Step, err error) error {
-	if cause := context.Cause(e.ctx); cause != nil && cause != err {
-		return fmt.Errorf("%s%v: %w", prefix(s.where, s.name), cause, err)
-	}
-	return fmt.Errorf("%sinterrupted: %w", prefix(s.where, s.name), err)
+	return &interruptError{where: s.where, step: s.name, why: interruptReason(e.ctx, err), err: err}
 }
 
 // startProc starts p, a program or a Go step, with its log files: for a
@@ -331,12 +328,13 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		}
 	}
 	env := append(e.plan.expandAll(e.plan.Env), e.plan.expandAll(p.Env)...)
+	args, dir := e.plan.expandAll(p.args), e.plan.expand(dir)
 	start := e.session.Start
 	if p.host != nil {
 		start = p.host.handle.Start
 	}
 	h, err := start(&Command{
-		Name: p.name, Path: p.path, Args: e.plan.expandAll(p.args), Env: env, Dir: e.plan.expand(dir),
+		Name: p.name, Path: p.path, Args: args, Env: env, Dir: dir,
 		Stdin: p.Stdin, Stdout: child[0], Stderr: child[1], Setup: p.Setup,
 	})
 	for i := range child {
@@ -369,7 +367,8 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	if restart {
 		detail = fmt.Sprintf("restart %d", run)
 	}
-	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid(), Host: p.hostName(), Detail: detail})
+	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid(), Host: p.hostName(), Detail: detail,
+		Args: args, Dir: dir, Env: env})
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -606,7 +605,7 @@ func (e *executor) wait(s *Step) error {
 func (e *executor) waitTimeout(s *Step, left map[*Proc]Status, d time.Duration, atDeadline bool) error {
 	var errs []error
 	for p, want := range left {
-		p.killedBy = "SIGKILL after the timeout"
+		p.killedBy = "the timeout"
 		errs = append(errs, &TimeoutError{Proc: p.name, Pid: p.Pid(), Step: s.name, Where: s.where,
 			Awaited: want.String(), Timeout: d, Deadline: atDeadline})
 	}
@@ -701,7 +700,8 @@ const interruptGrace = 300 * time.Millisecond
 
 // stopAll stops every process still running: SIGTERM (after SIGCONT for a
 // paused one), then SIGKILL after the grace period; processes a timeout
-// gave up on get SIGKILL at once. It returns them.
+// gave up on get the plan's timeout signal instead of SIGTERM. It returns
+// them.
 func (e *executor) stopAll() []Leftover {
 	var running []*Proc
 	for _, p := range e.plan.procs {
@@ -716,12 +716,14 @@ func (e *executor) stopAll() []Leftover {
 		if p.paused {
 			e.pause(p, false)
 		}
+		// A process a wait gave up on follows the same ladder, from the
+		// plan's timeout signal.
+		sig := syscall.SIGTERM
 		if p.killedBy != "" {
-			e.signal(p, syscall.SIGKILL)
-		} else {
-			p.killedBy = "SIGTERM"
-			e.signal(p, syscall.SIGTERM)
+			sig = e.plan.stopSignal()
 		}
+		p.killedBy = signalName(sig)
+		e.signal(p, sig)
 	}
 	stopGrace := e.cfg.stopGrace
 	if e.ctx.Err() != nil {

@@ -260,6 +260,7 @@ func (e *executor) resumeHost(h *Host) error {
 type walk struct {
 	ended    map[*Proc]*Step // which step ended each process
 	hostDown map[*Host]*Step // which step killed each host that is down
+	errs     *[]error        // the errors found, for a check to add its own
 }
 
 // running returns the processes on h running at this point of the walk.

@@ -47,6 +47,10 @@ type Plan struct {
 	ports    []*Var          // variables FreePort allocates
 	hosts    []*Host
 	at       string // set by At: the file:line of the steps built
+	helpers  map[string]bool // functions marked by Helper, by name
+	// timeoutSig is what a process a wait gave up on gets first: 0 for
+	// SIGTERM (see SetTimeoutSignal).
+	timeoutSig syscall.Signal
 	// session is the backend opened for the plan while it runs, for the
 	// readiness checks.
 	session Session
@@ -92,6 +96,7 @@ const (
 	stepRestart                 // start ended programs again
 	stepExpect                  // check the output of an ended process
 	stepHost                    // act on a host
+	stepCommand                 // run a command to its end (Exec, Retry)
 )
 
 // A Step is one operation of a plan. The methods that add a step return
@@ -112,6 +117,7 @@ type Step struct {
 	ready   *readiness   // for readiness steps
 	expect  *expectation // for output checks
 	host    *Host        // for host steps
+	cmd     *cmdSpec     // for Exec and Retry steps
 
 	// A step of a kind of its own carries its code: check, if not nil,
 	// checks it in order with the others before the plan runs; run runs
@@ -394,9 +400,11 @@ func (p *Plan) checkSignal(s *Step, sig syscall.Signal) {
 	}
 }
 
-// Sleep adds a step that lets d pass. Every exit during it is unexpected.
-// Prefer a readiness wait: a sleep is either too long or, on a loaded
-// machine, too short.
+// Sleep adds a step that lets d pass. A process may end during it only
+// if a step after it awaits that end before any other (as during a
+// readiness wait): any other exit fails the plan at once. Prefer a
+// readiness wait: a sleep is either too long or, on a loaded machine,
+// too short.
 func (p *Plan) Sleep(d time.Duration) *Step {
 	s := &Step{plan: p, kind: stepSleep, where: p.caller(), sleep: d, name: fmt.Sprintf("sleep %v", d)}
 	if d < 0 {
@@ -417,19 +425,43 @@ func (p *Plan) caller() string {
 	if p.at != "" {
 		return p.at
 	}
-	return callerWhere()
+	return callerWhere(p.helpers)
+}
+
+// Helper marks the function calling it as a helper that builds steps, as
+// testing.T.Helper does for failures: the steps built inside it (and the
+// mistakes found in them) are reported at the line that called it, not
+// at lines of the helper. A helper called by another marked helper is
+// reported at the outer caller's line.
+//
+//	func addNode(p *proctest.Plan, name string) *proctest.Proc {
+//		p.Helper()
+//		n := p.SpawnNamed(name, "kv", "serve", "-name", name)
+//		p.WaitStdout(n, "listening") // reported at the line calling addNode
+//		return n
+//	}
+func (p *Plan) Helper() {
+	pc, _, _, ok := runtime.Caller(1)
+	if !ok {
+		return
+	}
+	if p.helpers == nil {
+		p.helpers = map[string]bool{}
+	}
+	p.helpers[runtime.FuncForPC(pc).Name()] = true
 }
 
 // callerWhere returns the file:line of the first caller outside this
-// package's non-test files: the line of the test that built a step.
-func callerWhere() string {
-	var pcs [16]uintptr
+// package's non-test files and outside the functions marked helpers: the
+// line of the test that built a step.
+func callerWhere(helpers map[string]bool) string {
+	var pcs [32]uintptr
 	n := runtime.Callers(2, pcs[:])
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
 		inPkg := strings.HasPrefix(f.Function, pkgPath+".") && !strings.HasSuffix(f.File, "_test.go")
-		if !inPkg {
+		if !inPkg && !helpers[f.Function] {
 			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
 		}
 		if !more {
@@ -496,7 +528,7 @@ func (p *Plan) validate() []error {
 	// have ended when it is restarted or its output checked. Each run of
 	// a process gets the output waits up to its next restart.
 	ended := map[*Proc]*Step{} // which step ended it
-	w := &walk{ended: ended, hostDown: map[*Host]*Step{}}
+	w := &walk{ended: ended, hostDown: map[*Host]*Step{}, errs: &errs}
 	for _, s := range p.steps {
 		bad := func(format string, args ...any) {
 			errs = append(errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf(format, args...)})

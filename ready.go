@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sync"
 	"time"
 )
@@ -168,6 +169,26 @@ func (p *Plan) WaitFile(proc *Proc, path string) *Step {
 // reports. proc is as for [Plan.WaitPort].
 func (p *Plan) WaitFunc(proc *Proc, name string, check func(ctx context.Context) error) *Step {
 	s := p.readyStep(proc, "wait-func", name)
+	if check == nil {
+		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: errors.New("nil check function")})
+	}
+	s.ready.check = check
+	return s
+}
+
+// WaitFuncPar is like [Plan.WaitFunc], for a check about several
+// processes, or none (procs nil): the step fails at once if any of procs
+// ends first, and when it fails the report shows the output of each.
+func (p *Plan) WaitFuncPar(procs []*Proc, name string, check func(ctx context.Context) error) *Step {
+	s := p.readyStep(nil, "wait-func", name)
+	seen := map[*Proc]bool{}
+	for _, proc := range procs {
+		if p.checkProc(s, proc) && !seen[proc] {
+			seen[proc] = true
+			s.procs = append(s.procs, proc)
+			s.name += " " + proc.name
+		}
+	}
 	if check == nil {
 		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: errors.New("nil check function")})
 	}
@@ -433,10 +454,12 @@ func (e *executor) ready(s *Step) error {
 			}
 		}()
 	}
-	if proc != nil && !proc.running {
-		// It ended just before the step, its end awaited by a later
-		// one: it may have become ready first.
-		return e.readyAfterEnd(s, proc, what)
+	for _, p := range s.procs {
+		if !p.running {
+			// It ended just before the step, its end awaited by a later
+			// one: it may have become ready first.
+			return e.readyAfterEnd(s, p, what)
+		}
 	}
 	for {
 		select {
@@ -450,26 +473,27 @@ func (e *executor) ready(s *Step) error {
 			return e.isReady(s, proc)
 		case ev := <-e.exits:
 			e.noteExit(ev)
-			if ev.proc == proc {
+			mine := slices.Contains(s.procs, ev.proc)
+			if mine {
 				// Ready first, then ended? Only then is the end
 				// judged like any other.
-				if err := e.readyAfterEnd(s, proc, what); err != nil {
+				if err := e.readyAfterEnd(s, ev.proc, what); err != nil {
 					return err
 				}
 			}
 			if !e.expected(ev.proc, e.step+1) {
 				return e.unexpected(ev)
 			}
-			if ev.proc == proc {
+			if mine {
 				return nil
 			}
 		case <-e.ctx.Done():
 			if !errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
 				return e.interrupted(s, e.ctx.Err())
 			}
-			return readyTimeout(s, proc, what, d, true, last.get())
+			return e.explainTimeout(s, readyTimeout(s, proc, what, d, true, last.get()))
 		case <-t.C:
-			return readyTimeout(s, proc, what, d, atDeadline, last.get())
+			return e.explainTimeout(s, readyTimeout(s, proc, what, d, atDeadline, last.get()))
 		}
 	}
 }
@@ -480,7 +504,7 @@ func readyTimeout(s *Step, proc *Proc, what string, d time.Duration, atDeadline 
 	te := &TimeoutError{Step: s.name, Where: s.where, Awaited: what, Timeout: d, Deadline: atDeadline}
 	if proc != nil {
 		te.Proc, te.Pid = proc.name, proc.Pid()
-		proc.killedBy = "SIGKILL after the timeout"
+		proc.killedBy = "the timeout"
 	}
 	if last != "" {
 		te.Awaited += " (last error: " + last + ")"
@@ -514,7 +538,7 @@ func (e *executor) isReady(s *Step, proc *Proc) error {
 		out.mu.Unlock()
 		for i, name := range out.re.SubexpNames() {
 			if name != "" && i < len(groups) {
-				e.plan.Var(name).setValue(groups[i])
+				e.setVar(name, groups[i])
 			}
 		}
 		if len(groups) > 0 {

@@ -123,6 +123,11 @@ func involved(errs []error) []string {
 				add(l.Name)
 			}
 		}
+		if r, ok := err.(interface{ relatedProcs() []string }); ok {
+			for _, name := range r.relatedProcs() {
+				add(name)
+			}
+		}
 	}
 	return names
 }

@@ -102,6 +102,24 @@ func (p *Plan) checkRefs(where, step string, ss ...string) {
 	}
 }
 
+// Expand returns s with each reference "{{name}}" to a variable of the
+// plan replaced by the variable's value at the time of the call: "" for a
+// variable not set yet. Text in double braces that names no variable is
+// left as it is. It is safe to call from Go steps and check functions
+// while the plan runs, to use the values a plan learned in Go code:
+//
+//	p.WaitFunc(nil, "leader elected", func(ctx context.Context) error {
+//		return ping(ctx, p.Expand("{{leader}}"))
+//	})
+//
+// The plan itself expands, when the step runs: a process's arguments,
+// [Proc.Env], [Proc.Dir], [Plan.Env] and [Plan.Dir]; the addresses, URLs
+// and paths of [Plan.WaitPort], [Plan.WaitHTTP] and [Plan.WaitFile]; the
+// command lines, Env and Dir of [Plan.Exec] and [Plan.Retry]; and the
+// paths and text of [Plan.WriteFile]. It does not expand patterns, golden
+// file names, or strings handed to Go functions: those call Expand.
+func (p *Plan) Expand(s string) string { return p.expand(s) }
+
 // expand replaces the references in s by the variables' values.
 func (p *Plan) expand(s string) string {
 	if !strings.Contains(s, "{{") {
@@ -152,3 +170,10 @@ func (p *Plan) allocatePorts(s Session) error {
 // ([Plan.FreePort], or a named group of an output wait's pattern), so that
 // the steps built next may refer to it as "{{name}}".
 func (p *Plan) Defined(name string) bool { return p.defined[name] }
+
+// setVar sets the variable name to value while the plan runs, and
+// records it in the timeline.
+func (e *executor) setVar(name, value string) {
+	e.plan.Var(name).setValue(value)
+	e.emit(Event{Kind: EventVar, Var: name, Value: value, Detail: name + "=" + value})
+}

@@ -95,7 +95,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "fail a plan that runs longer than this")
 	fs.BoolVar(&f.keep, "keep", false, "keep the logs of plans that pass too")
 	fs.IntVar(&f.parallel, "parallel", 1, "run up to this many plans at once")
-	fs.StringVar(&f.logDir, "logdir", "", "make the plans' log directories under this directory (default $PROCTEST_LOGDIR or the system temp dir)")
+	fs.StringVar(&f.logDir, "logdir", "", "make the plans' log directories (and scripts' work directories) under this directory (default $PROCTEST_LOGDIR; without it, /dev/shm when it is a memory file system of 1 GiB or more, else the system temp dir)")
 	fs.StringVar(&f.timeline, "timeline", "", "write each plan's timeline page to this HTML file (NAME-PLAN.html when several plans run)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: proctest run [flags] PATH...\n\nRuns plan scripts and reports, like go test, which pass and which fail.\nExit status: 0 all passed, 1 one failed, 2 usage or parse error.\n\nFlags:\n")
