@@ -46,7 +46,7 @@ type Plan struct {
 	defined  map[string]bool // variables set by the steps built so far
 	ports    []*Var          // variables FreePort allocates
 	hosts    []*Host
-	at       string // set by At: the file:line of the steps built
+	at       string          // set by At: the file:line of the steps built
 	helpers  map[string]bool // functions marked by Helper, by name
 	// timeoutSig is what a process a wait gave up on gets first: 0 for
 	// SIGTERM (see SetTimeoutSignal).
