@@ -228,12 +228,7 @@ func (s *Step) expectOut(stream int, pattern string) *Step {
 		return s
 	}
 	c.out[stream] = re
-	for _, name := range re.SubexpNames() {
-		if name != "" {
-			s.plan.Var(name)
-			s.plan.define(name)
-		}
-	}
+	s.plan.captures(s, re)
 	return s
 }
 

@@ -148,35 +148,33 @@ func (e *executor) run() error {
 		}
 	}
 	errs = append(errs, e.finish(len(errs) > 0)...)
+	if len(errs) == 0 && e.cfg.keepLogs {
+		// A passing plan whose logs are kept says where.
+		e.emit(Event{Kind: EventPlanEnd, Detail: keptNote(e.dir)})
+		e.writeTimeline(false)
+		return nil
+	}
 	e.emit(Event{Kind: EventPlanEnd})
 
 	if len(errs) == 0 {
-		if !e.cfg.keepLogs {
-			os.RemoveAll(e.dir)
-		}
+		os.RemoveAll(e.dir)
 		return nil
 	}
 	pe := newPlanError(e.plan, errs, e.dir, e.events, e.plan.procs)
-	if err := e.writeTimeline(); err == nil {
+	if err := e.writeTimeline(true); err == nil {
 		pe.report += "\ntimeline page: " + filepath.Join(e.dir, "timeline.html")
 	}
 	return pe
 }
 
-// writeTimeline writes the timeline page of a failed plan into its log
+// writeTimeline writes the timeline page of the plan into its log
 // directory.
-func (e *executor) writeTimeline() error {
+func (e *executor) writeTimeline(failed bool) error {
 	f, err := os.OpenFile(filepath.Join(e.dir, "timeline.html"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	cmds := map[string]string{}
-	for _, p := range e.plan.procs {
-		if !p.isGo() {
-			cmds[p.name] = commandLine(p)
-		}
-	}
-	err = WriteTimeline(f, Timeline{Plan: e.plan.name, Events: e.events, Failed: true, LogDir: e.dir, LinkBase: ".", Commands: cmds})
+	err = WriteTimeline(f, Timeline{Plan: e.plan.name, Events: e.events, Failed: failed, LogDir: e.dir, LinkBase: "."})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -201,6 +199,13 @@ func (e *executor) runStep(s *Step) error {
 	}
 	if s.run != nil {
 		return s.run(e, s)
+	}
+	if s.dyn {
+		rs, err := e.resolve(s)
+		if err != nil {
+			return err
+		}
+		s = rs
 	}
 	switch s.kind {
 	case stepSpawn, stepGo:
@@ -266,8 +271,10 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 			f.WriteString(restartMarker(p.starts, time.Since(e.start).Seconds()))
 		}
 	}
-	run := p.starts
+	run := p.runIndex(s)
+	restarts := p.starts
 	p.starts++
+	p.awaited = false
 	p.exited = make(chan struct{})
 	p.status = Status{}
 	p.running = true
@@ -281,7 +288,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	var readers [2]*os.File
 	p.streams = [2]*watchedStream{}
 	for i := range streamNames {
-		if run >= len(p.runs) || len(p.runs[run][i]) == 0 {
+		if run < 0 || len(p.runs[run][i]) == 0 {
 			continue
 		}
 		r, w, err := os.Pipe()
@@ -365,7 +372,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	p.pid.Store(int64(h.Pid()))
 	detail := ""
 	if restart {
-		detail = fmt.Sprintf("restart %d", run)
+		detail = fmt.Sprintf("restart %d", restarts)
 	}
 	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid(), Host: p.hostName(), Detail: detail,
 		Args: args, Dir: dir, Env: env})
@@ -563,6 +570,11 @@ func (e *executor) timer(s *Step) (t *time.Timer, d time.Duration, atDeadline bo
 // first wrong one, at the first exit of another process, or at the
 // timeout.
 func (e *executor) wait(s *Step) error {
+	defer func() {
+		for _, x := range s.exits {
+			x.proc.awaited = true
+		}
+	}()
 	left := make(map[*Proc]Status, len(s.exits))
 	for _, x := range s.exits {
 		if x.proc.running {

@@ -97,6 +97,7 @@ const (
 	stepExpect                  // check the output of an ended process
 	stepHost                    // act on a host
 	stepCommand                 // run a command to its end (Exec, Retry)
+	stepFile                    // write a file
 )
 
 // A Step is one operation of a plan. The methods that add a step return
@@ -118,6 +119,12 @@ type Step struct {
 	expect  *expectation // for output checks
 	host    *Host        // for host steps
 	cmd     *cmdSpec     // for Exec and Retry steps
+	// dyn is set for a step checked again when it runs: it names a
+	// process through a variable, or one that such a step may have
+	// ended or restarted. orig is, for the copy of a step made when it
+	// runs, with its processes resolved, the step of the plan.
+	dyn  bool
+	orig *Step
 
 	// A step of a kind of its own carries its code: check, if not nil,
 	// checks it in order with the others before the plan runs; run runs
@@ -152,7 +159,7 @@ func (s *Step) awaitsExits() bool {
 // awaits reports whether the step waits for p to end.
 func (s *Step) awaits(p *Proc) bool {
 	for _, x := range s.exits {
-		if x.proc == p {
+		if x.proc == p || x.proc != nil && x.proc.ref != nil && x.proc.ref.names(p) {
 			return true
 		}
 	}
@@ -172,6 +179,14 @@ func (p *Plan) Spawn(command string, args ...string) *Proc {
 func (p *Plan) SpawnNamed(name, command string, args ...string) *Proc {
 	proc := p.spawn("spawn", [][]string{append([]string{command}, args...)})[0]
 	s := p.steps[len(p.steps)-1]
+	p.rename(s, proc, name)
+	s.name = "spawn " + proc.name
+	return proc
+}
+
+// rename names proc, just spawned by step s, name instead of what spawn
+// chose, if name is a good name and free.
+func (p *Plan) rename(s *Step, proc *Proc, name string) {
 	// The name spawn gave it is free again: it may be name itself.
 	delete(p.names.used, proc.name)
 	switch {
@@ -182,17 +197,36 @@ func (p *Plan) SpawnNamed(name, command string, args ...string) *Proc {
 	case p.names.used[name]:
 		p.misuse(s.name, "name %q is already used in the plan", name)
 	default:
-		p.names.used[name] = true
 		proc.name = name
-		s.name = "spawn " + name
 	}
-	return proc
+	p.names.used[proc.name] = true
 }
 
 // SpawnPar adds a step that starts several programs at once, each given
 // as its command and arguments, and returns them in order.
 func (p *Plan) SpawnPar(argvs ...[]string) []*Proc {
 	return p.spawn("spawn-par", argvs)
+}
+
+// SpawnParNamed is like [Plan.SpawnPar], naming the processes: names[i]
+// is the name of the process of argvs[i], and must be unused in the plan;
+// an empty name keeps the one SpawnPar would give.
+func (p *Plan) SpawnParNamed(names []string, argvs ...[]string) []*Proc {
+	procs := p.spawn("spawn-par", argvs)
+	s := p.steps[len(p.steps)-1]
+	if len(names) != len(argvs) {
+		p.misuse(s.name, "%d names for %d commands", len(names), len(argvs))
+		return procs
+	}
+	var got []string
+	for i, proc := range procs {
+		if names[i] != "" {
+			p.rename(s, proc, names[i])
+		}
+		got = append(got, proc.name)
+	}
+	s.name = "spawn-par " + strings.Join(got, " ")
+	return procs
 }
 
 func (p *Plan) spawn(verb string, argvs [][]string) []*Proc {
@@ -490,7 +524,7 @@ func (p *Plan) validate() []error {
 	built := p.errs
 	defer func() { p.errs = built }()
 	for _, proc := range p.procs {
-		proc.runs = nil
+		proc.runs, proc.runFrom = nil, nil
 	}
 	paths := map[string]string{}
 	for _, proc := range p.procs {
@@ -528,13 +562,17 @@ func (p *Plan) validate() []error {
 	// have ended when it is restarted or its output checked. Each run of
 	// a process gets the output waits up to its next restart.
 	ended := map[*Proc]*Step{} // which step ended it
-	w := &walk{ended: ended, hostDown: map[*Host]*Step{}, errs: &errs}
+	w := &walk{ended: ended, hostDown: map[*Host]*Step{}, errs: &errs,
+		maybe: map[*Proc]*Step{}, restarted: map[*Proc]*Step{}}
 	for _, s := range p.steps {
 		bad := func(format string, args ...any) {
 			errs = append(errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf(format, args...)})
 		}
 		if s.check != nil {
 			s.check(w, s, bad)
+		}
+		if w.dynamic(s, bad) {
+			continue
 		}
 		if s.kind == stepSpawn || s.kind == stepRestart {
 			for _, proc := range s.procs {
@@ -547,6 +585,7 @@ func (p *Plan) validate() []error {
 		case stepSpawn, stepGo:
 			for _, proc := range s.procs {
 				proc.runs = append(proc.runs, [2][]*outWait{})
+				proc.runFrom = append(proc.runFrom, s)
 			}
 		case stepRestart:
 			for _, proc := range s.procs {
@@ -555,6 +594,7 @@ func (p *Plan) validate() []error {
 				}
 				delete(ended, proc)
 				proc.runs = append(proc.runs, [2][]*outWait{})
+				proc.runFrom = append(proc.runFrom, s)
 			}
 		case stepExpect:
 			for _, proc := range s.procs {

@@ -88,12 +88,7 @@ func (p *Plan) waitOutput(proc *Proc, stream int, pattern string) *Step {
 		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name,
 			Err: fmt.Errorf("%s is a Go step: its output cannot be watched", proc.name)})
 	}
-	for _, name := range re.SubexpNames() {
-		if name != "" {
-			p.Var(name)
-			p.define(name)
-		}
-	}
+	p.captures(s, re)
 	return s
 }
 
@@ -183,7 +178,8 @@ func (p *Plan) WaitFuncPar(procs []*Proc, name string, check func(ctx context.Co
 	s := p.readyStep(nil, "wait-func", name)
 	seen := map[*Proc]bool{}
 	for _, proc := range procs {
-		if p.checkProc(s, proc) && !seen[proc] {
+		p.noStandIn(s, proc)
+		if p.checkProc(s, proc) && proc.ref == nil && !seen[proc] {
 			seen[proc] = true
 			s.procs = append(s.procs, proc)
 			s.name += " " + proc.name
@@ -202,7 +198,8 @@ func (p *Plan) readyStep(proc *Proc, verb, what string) *Step {
 	s.name = verb
 	if proc != nil {
 		s.name += " " + proc.name
-		if p.checkProc(s, proc) {
+		p.noStandIn(s, proc)
+		if p.checkProc(s, proc) && proc.ref == nil {
 			s.procs = []*Proc{proc}
 		}
 	}

@@ -42,6 +42,7 @@ func newPlanError(p *Plan, errs []error, dir string, events []Event, procs []*Pr
 				writeTail(&b, proc, filepath.Join(dir, name+"."+stream), stream)
 			}
 		}
+		writeFacts(&b, p, events)
 		fmt.Fprintf(&b, "\nlogs kept in %s\n", dir)
 	}
 	if len(events) > 0 {

@@ -20,6 +20,11 @@ import (
 // such as "{{.ID}}", is left as it is.
 type Var struct {
 	name string
+	plan *Plan
+	// fixed is set for a variable of Plan.SetVar: its value is tmpl, with
+	// the references in it expanded when it is used.
+	fixed bool
+	tmpl  string
 
 	mu    sync.Mutex
 	value string
@@ -35,6 +40,9 @@ func (v *Var) String() string { return "{{" + v.name + "}}" }
 // Value returns the variable's value, or "" before the plan set it. Go
 // steps can read it while the plan runs.
 func (v *Var) Value() string {
+	if v.fixed {
+		return v.plan.expand(v.tmpl)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.value
@@ -59,7 +67,7 @@ func (p *Plan) Var(name string) *Var {
 	if p.vars == nil {
 		p.vars = map[string]*Var{}
 	}
-	v := &Var{name: name}
+	v := &Var{name: name, plan: p}
 	p.vars[name] = v
 	return v
 }
@@ -70,7 +78,9 @@ func (p *Plan) Var(name string) *Var {
 // rare.)
 func (p *Plan) FreePort(name string) *Var {
 	v := p.Var(name)
-	if p.defined[name] {
+	if v.fixed {
+		p.misuse("free-port "+name, "variable %s is set by SetVar: choose another name", name)
+	} else if p.defined[name] {
 		p.misuse("free-port "+name, "variable %s is already set by an earlier step", name)
 	}
 	p.define(name)

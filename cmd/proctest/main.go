@@ -193,7 +193,13 @@ func runScript(ctx context.Context, s *script.Script, f *runFlags, out *printer,
 			err = errors.Join(err, werr)
 		}
 	}
-	out.result(s.Name, err, elapsed)
+	note := ""
+	for _, e := range events {
+		if e.Kind == proctest.EventPlanEnd {
+			note = e.Detail // with -keep, where the logs are kept
+		}
+	}
+	out.result(s.Name, err, elapsed, note)
 	return err == nil
 }
 
@@ -327,7 +333,7 @@ func (p *printer) event(e proctest.Event) {
 	}
 }
 
-func (p *printer) result(name string, err error, elapsed time.Duration) {
+func (p *printer) result(name string, err error, elapsed time.Duration, note string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.json {
@@ -341,6 +347,9 @@ func (p *printer) result(name string, err error, elapsed time.Duration) {
 	}
 	if err == nil {
 		fmt.Fprintf(p.w, "--- PASS: %s (%.2fs)\n", name, elapsed.Seconds())
+		if note != "" {
+			fmt.Fprintf(p.w, "    %s\n", note)
+		}
 		return
 	}
 	fmt.Fprintf(p.w, "--- FAIL: %s (%.2fs)\n", name, elapsed.Seconds())
