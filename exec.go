@@ -114,6 +114,9 @@ func (e *executor) run() error {
 	e.session = session
 	e.plan.session = session
 	if err := e.plan.allocatePorts(session); err == nil {
+		for _, v := range e.plan.ports {
+			e.setVar(v.name, v.Value())
+		}
 		err = e.startHosts()
 	}
 	if err != nil {

@@ -234,7 +234,7 @@ func (e *executor) resolve(s *Step) (*Step, error) {
 		}
 		return nil, fail("variable %s is %q, which is not the name of a process it may name here (%s)", v.name, value, strings.Join(names, ", "))
 	}
-	var resolved []string
+	var resolved, shown []string
 	rs.procs = nil
 	for _, proc := range s.procs {
 		c, err := pick(proc)
@@ -243,7 +243,8 @@ func (e *executor) resolve(s *Step) (*Step, error) {
 		}
 		rs.procs = append(rs.procs, c)
 		if proc.ref != nil {
-			resolved = append(resolved, proc.name+"="+c.name)
+			resolved = append(resolved, c.name)
+			shown = append(shown, proc.name+"="+c.name)
 		}
 	}
 	rs.exits = nil
@@ -254,12 +255,16 @@ func (e *executor) resolve(s *Step) (*Step, error) {
 		}
 		rs.exits = append(rs.exits, Exit{proc: c, want: x.want})
 		if x.proc.ref != nil {
-			resolved = append(resolved, x.proc.name+"="+c.name)
+			resolved = append(resolved, c.name)
+			shown = append(shown, x.proc.name+"="+c.name)
 		}
 	}
 	if len(resolved) > 0 {
 		rs.name = s.name + " (" + strings.Join(resolved, ", ") + ")"
-		e.emit(Event{Kind: EventInfo, Step: e.step + 1, StepName: s.name, Detail: strings.Join(resolved, ", ")})
+		e.emit(Event{Kind: EventInfo, Step: e.step + 1, StepName: s.name, Detail: strings.Join(shown, ", ")})
+	}
+	fail = func(format string, args ...any) error {
+		return fmt.Errorf("%s%s", prefix(rs.where, rs.name), fmt.Sprintf(format, args...))
 	}
 	procs, _ := stepProcs(&rs)
 	for _, p := range procs {
