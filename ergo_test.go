@@ -295,10 +295,12 @@ type logTB struct {
 	err  string
 }
 
-func (t *logTB) Helper()                           {}
-func (t *logTB) Name() string                      { return t.name }
-func (t *logTB) Fatal(args ...any)                 { t.err = fmt.Sprint(args...) }
-func (t *logTB) Logf(format string, args ...any)   { t.logs = append(t.logs, fmt.Sprintf(format, args...)) }
+func (t *logTB) Helper()           {}
+func (t *logTB) Name() string      { return t.name }
+func (t *logTB) Fatal(args ...any) { t.err = fmt.Sprint(args...) }
+func (t *logTB) Logf(format string, args ...any) {
+	t.logs = append(t.logs, fmt.Sprintf(format, args...))
+}
 func (t *logTB) logged(s string) bool              { return strings.Contains(strings.Join(t.logs, "\n"), s) }
 func (t *logTB) Deadline() (dl time.Time, ok bool) { return dl, false }
 
