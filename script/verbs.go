@@ -136,7 +136,7 @@ var verbs = []Verb{{
 }, {
 	Name:    "spawn-par",
 	Args:    "COMMAND [ARG]... [; COMMAND [ARG]...]",
-	Summary: "start several programs at once, their command lines separated by `;`",
+	Summary: "start several programs at once, their command lines separated by `;`, each may start with `-name NAME`",
 	add:     addSpawnPar,
 }, {
 	Name:    "wait",
