@@ -9,11 +9,14 @@ import (
 )
 
 // A Var is a value that becomes known while the plan runs: a port the plan
-// allocated ([Plan.FreePort]) or a submatch an output wait captured (a
-// named group of its pattern). Since the plan is built before it runs,
-// later steps refer to it by name: in a process's arguments, Env and Dir,
-// and in readiness addresses, "{{name}}" is replaced by its value when the
-// step runs. [Var.String] returns that reference.
+// allocated ([Plan.FreePort]), a submatch an output wait, [Plan.Exec] or
+// [Plan.Retry] captured (a named group of its pattern), a host's address,
+// or a string of [Plan.SetVar]. Since the plan is built before it runs,
+// later steps refer to it by name: "{{name}}" is replaced by its value
+// when the step runs, in the places [Plan.Expand] lists. [Var.String]
+// returns that reference; a Go function reads the value with [Var.Value]
+// or [Plan.Expand]. Each time a step sets a variable, the plan records a
+// var event, and a failure report lists every variable with its value.
 //
 // A reference to a variable that no earlier step sets is an error found
 // before the plan runs. Text in double braces that is not a plain name,
