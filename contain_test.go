@@ -123,7 +123,7 @@ func TestNothingSurvivesTheRunner(t *testing.T) {
 			if sig == syscall.SIGKILL {
 				return
 			}
-			for _, want := range []string{"interrupted by " + sig.String(), "logs kept in " + logs} {
+			for _, want := range []string{"interrupted: the program running the plan received " + map[syscall.Signal]string{syscall.SIGINT: "SIGINT (Ctrl-C)", syscall.SIGTERM: "SIGTERM"}[sig], "logs kept in " + logs} {
 				if !strings.Contains(stderr.String(), want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 				}

@@ -42,7 +42,13 @@
 // [Plan.WaitStdout], [Plan.WaitPort], [Plan.WaitHTTP], [Plan.WaitFile] and
 // [Plan.WaitFunc] wait until a process is ready, and fail at once if it
 // ends first. Values found while the plan runs, such as the port a server
-// chose, flow into later steps through variables: see [Var].
+// chose, flow into later steps through variables: see [Var], and
+// [Plan.Expand] for Go code. [Plan.Exec] runs a client to its end and
+// checks its status and output in one step; [Plan.Retry] runs one until it
+// succeeds ("until the replica has the key"); [Plan.Which] lets kill,
+// signal, restart and wait steps act on the process a variable names,
+// such as the leader a cluster elected; [Plan.WriteFile] writes a file
+// from a template when the step runs.
 //
 // # Hosts and network faults
 //

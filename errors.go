@@ -173,7 +173,8 @@ func (e *StillRunningError) Error() string {
 }
 
 // A TimeoutError reports a wait that did not end in time. The process it
-// waited for has been killed.
+// waited for is stopped as at the end of the plan: SIGTERM (or the signal
+// of [Plan.SetTimeoutSignal]), then SIGKILL after the grace.
 type TimeoutError struct {
 	// Proc and Pid name the process.
 	Proc string
@@ -187,7 +188,16 @@ type TimeoutError struct {
 	// Deadline is true when the test's deadline, not the step's own
 	// timeout, cut the wait short.
 	Deadline bool
+	// Hint, if not empty, is a likely cause, as "; its stdout is still
+	// empty: ...", written after the rest.
+	Hint string
+	// Related names other processes of the plan whose output the report
+	// shows: for a wait about no process, those running when it failed.
+	Related []string
 }
+
+// relatedProcs returns the processes whose logs the report shows.
+func (e *TimeoutError) relatedProcs() []string { return e.Related }
 
 // Error says what was awaited, for how long.
 func (e *TimeoutError) Error() string {
@@ -196,11 +206,11 @@ func (e *TimeoutError) Error() string {
 		why = "the test's deadline came"
 	}
 	if e.Proc == "" {
-		return fmt.Sprintf("%s%s after %v waiting for %s",
-			prefix(e.Where, e.Step), why, e.Timeout.Round(time.Millisecond), e.Awaited)
+		return fmt.Sprintf("%s%s after %v waiting for %s%s",
+			prefix(e.Where, e.Step), why, e.Timeout.Round(time.Millisecond), e.Awaited, e.Hint)
 	}
-	return fmt.Sprintf("%s%s: %s after %v waiting for %s; killed it",
-		prefix(e.Where, e.Step), procLabel(e.Proc, e.Pid), why, e.Timeout.Round(time.Millisecond), e.Awaited)
+	return fmt.Sprintf("%s%s: %s after %v waiting for %s; stopped it%s",
+		prefix(e.Where, e.Step), procLabel(e.Proc, e.Pid), why, e.Timeout.Round(time.Millisecond), e.Awaited, e.Hint)
 }
 
 // A StartError reports a program that was found but could not be started,

@@ -24,6 +24,7 @@ const (
 	EventHost      EventKind = "host"       // a host started, paused, resumed, was killed or restarted
 	EventNet       EventKind = "net"        // the network between hosts changed: the faults now in force
 	EventPlanEnd   EventKind = "plan-end"   // the plan is over
+	EventVar       EventKind = "var"        // a variable of the plan was set
 )
 
 // An Event is one entry of a plan's timeline. The same events make the
@@ -54,6 +55,16 @@ type Event struct {
 	Status *Status `json:"status,omitempty"`
 	// Detail says more, in words.
 	Detail string `json:"detail,omitempty"`
+	// Args, Dir and Env are, for a spawn event, the command line with
+	// variables expanded, the working directory, and the environment
+	// the plan added to what the backend gives every process ([Plan.Env]
+	// and [Proc.Env], expanded).
+	Args []string `json:"args,omitempty"`
+	Dir  string   `json:"dir,omitempty"`
+	Env  []string `json:"env,omitempty"`
+	// Var and Value are, for a var event, the variable set and its value.
+	Var   string `json:"var,omitempty"`
+	Value string `json:"value,omitempty"`
 }
 
 // String formats e as a timeline line: "+0.012s spawn server pid 4242".

@@ -118,8 +118,12 @@ func (e *executor) run() error {
 	}
 	e.session = session
 	e.plan.session = session
-	err = e.plan.allocatePorts(session)
-	if err == nil {
+	// (The errors of allocatePorts and startHosts were lost to a shadowed
+	// err before.)
+	if err = e.plan.allocatePorts(session); err == nil {
+		for _, v := range e.plan.ports {
+			e.setVar(v.name, v.Value())
+		}
 		err = e.startHosts()
 	}
 	if err != nil {
@@ -154,36 +158,34 @@ func (e *executor) run() error {
 		}
 	}
 	errs = append(errs, e.finish(len(errs) > 0)...)
+	if len(errs) == 0 && e.cfg.keepLogs {
+		// A passing plan whose logs are kept says where.
+		e.emit(Event{Kind: EventPlanEnd, Detail: keptNote(e.dir)})
+		e.writeTimeline(false)
+		return nil
+	}
 	e.emit(Event{Kind: EventPlanEnd})
 
 	if len(errs) == 0 {
-		if !e.cfg.keepLogs {
-			os.RemoveAll(e.dir)
-		}
+		os.RemoveAll(e.dir)
 		return nil
 	}
 	e.plan.reportNotes = e.notes()
 	pe := newPlanError(e.plan, errs, e.dir, e.events, e.plan.procs)
-	if err := e.writeTimeline(); err == nil {
+	if err := e.writeTimeline(true); err == nil {
 		pe.report += "\ntimeline page: " + filepath.Join(e.dir, "timeline.html")
 	}
 	return pe
 }
 
-// writeTimeline writes the timeline page of a failed plan into its log
+// writeTimeline writes the timeline page of the plan into its log
 // directory.
-func (e *executor) writeTimeline() error {
+func (e *executor) writeTimeline(failed bool) error {
 	f, err := os.OpenFile(filepath.Join(e.dir, "timeline.html"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	cmds := map[string]string{}
-	for _, p := range e.plan.procs {
-		if !p.isGo() {
-			cmds[p.name] = commandLine(p)
-		}
-	}
-	err = WriteTimeline(f, Timeline{Plan: e.plan.name, Events: e.events, Failed: true, LogDir: e.dir, LinkBase: ".", Commands: cmds})
+	err = WriteTimeline(f, Timeline{Plan: e.plan.name, Events: e.events, Failed: failed, LogDir: e.dir, LinkBase: "."})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -208,6 +210,13 @@ func (e *executor) runStep(s *Step) error {
 	}
 	if s.run != nil {
 		return s.run(e, s)
+	}
+	if s.dyn {
+		rs, err := e.resolve(s)
+		if err != nil {
+			return err
+		}
+		s = rs
 	}
 	switch s.kind {
 	case stepSpawn, stepGo:
@@ -250,10 +259,7 @@ func (e *executor) runStep(s *Step) error {
 // interrupted turns the end of the plan's context into an error, saying
 // why it ended.
 func (e *executor) interrupted(s *Step, err error) error {
-	if cause := context.Cause(e.ctx); cause != nil && cause != err {
-		return fmt.Errorf("%s%v: %w", prefix(s.where, s.name), cause, err)
-	}
-	return fmt.Errorf("%sinterrupted: %w", prefix(s.where, s.name), err)
+	return &interruptError{where: s.where, step: s.name, why: interruptReason(e.ctx, err), err: err}
 }
 
 // startProc starts p, a program or a Go step, with its log files: for a
@@ -276,8 +282,10 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 			f.WriteString(restartMarker(p.starts, time.Since(e.start).Seconds()))
 		}
 	}
-	run := p.starts
+	run := p.runIndex(s)
+	restarts := p.starts
 	p.starts++
+	p.awaited = false
 	p.exited = make(chan struct{})
 	p.status = Status{}
 	p.killedBy = "" // how an earlier run ended says nothing of this one
@@ -292,7 +300,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	var readers [2]*os.File
 	p.streams = [2]*watchedStream{}
 	for i := range streamNames {
-		if run >= len(p.runs) || len(p.runs[run][i]) == 0 {
+		if run < 0 || len(p.runs[run][i]) == 0 {
 			continue
 		}
 		r, w, err := os.Pipe()
@@ -339,12 +347,13 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		}
 	}
 	env := append(e.plan.expandAll(e.plan.Env), e.plan.expandAll(p.Env)...)
+	args, dir := e.plan.expandAll(p.args), e.plan.expand(dir)
 	start := e.session.Start
 	if p.host != nil {
 		start = p.host.handle.Start
 	}
 	h, err := start(&Command{
-		Name: p.name, Path: p.path, Args: e.plan.expandAll(p.args), Env: env, Dir: e.plan.expand(dir),
+		Name: p.name, Path: p.path, Args: args, Env: env, Dir: dir,
 		Stdin: p.Stdin, Stdout: child[0], Stderr: child[1], Setup: p.Setup,
 	})
 	for i := range child {
@@ -375,9 +384,10 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	p.pid.Store(int64(h.Pid()))
 	detail := ""
 	if restart {
-		detail = fmt.Sprintf("restart %d", run)
+		detail = fmt.Sprintf("restart %d", restarts)
 	}
-	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid(), Host: p.hostName(), Detail: detail})
+	e.emit(Event{Kind: EventSpawn, Proc: p.name, Pid: h.Pid(), Host: p.hostName(), Detail: detail,
+		Args: args, Dir: dir, Env: env})
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -572,6 +582,11 @@ func (e *executor) timer(s *Step) (t *time.Timer, d time.Duration, atDeadline bo
 // first wrong one, at the first exit of another process, or at the
 // timeout.
 func (e *executor) wait(s *Step) error {
+	defer func() {
+		for _, x := range s.exits {
+			x.proc.awaited = true
+		}
+	}()
 	left := make(map[*Proc]Status, len(s.exits))
 	for _, x := range s.exits {
 		if x.proc.running {
@@ -614,7 +629,7 @@ func (e *executor) wait(s *Step) error {
 func (e *executor) waitTimeout(s *Step, left map[*Proc]Status, d time.Duration, atDeadline bool) error {
 	var errs []error
 	for p, want := range left {
-		p.killedBy = "SIGKILL after the timeout"
+		p.killedBy = "the timeout"
 		errs = append(errs, &TimeoutError{Proc: p.name, Pid: p.Pid(), Step: s.name, Where: s.where,
 			Awaited: want.String(), Timeout: d, Deadline: atDeadline})
 	}
@@ -709,7 +724,8 @@ const interruptGrace = 300 * time.Millisecond
 
 // stopAll stops every process still running: SIGTERM (after SIGCONT for a
 // paused one), then SIGKILL after the grace period; processes a timeout
-// gave up on get SIGKILL at once. It returns them.
+// gave up on get the plan's timeout signal instead of SIGTERM. It returns
+// them.
 func (e *executor) stopAll() []Leftover {
 	var running []*Proc
 	for _, p := range e.plan.procs {
@@ -724,12 +740,14 @@ func (e *executor) stopAll() []Leftover {
 		if p.paused {
 			e.pause(p, false)
 		}
+		// A process a wait gave up on follows the same ladder, from the
+		// plan's timeout signal.
+		sig := syscall.SIGTERM
 		if p.killedBy != "" {
-			e.signal(p, syscall.SIGKILL)
-		} else {
-			p.killedBy = "SIGTERM"
-			e.signal(p, syscall.SIGTERM)
+			sig = e.plan.stopSignal()
 		}
+		p.killedBy = signalName(sig)
+		e.signal(p, sig)
 	}
 	stopGrace := e.cfg.stopGrace
 	if e.ctx.Err() != nil {

@@ -69,7 +69,8 @@ func (p *Plan) expectOutput(proc *Proc, stream int, pattern, golden string) *Ste
 	if proc != nil {
 		s.name += " " + proc.name
 	}
-	if p.checkProc(s, proc) {
+	p.noStandIn(s, proc)
+	if p.checkProc(s, proc) && proc.ref == nil {
 		s.procs = []*Proc{proc}
 	}
 	if golden == "" {

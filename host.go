@@ -270,6 +270,11 @@ func (e *executor) resumeHost(h *Host) error {
 type walk struct {
 	ended    map[*Proc]*Step // which step ended each process
 	hostDown map[*Host]*Step // which step killed each host that is down
+	errs     *[]error        // the errors found, for a check to add its own
+	// maybe holds the processes a step through a variable may have
+	// ended or restarted, and restarted those it may have restarted:
+	// their state is checked when later steps run.
+	maybe, restarted map[*Proc]*Step
 }
 
 // running returns the processes on h running at this point of the walk.

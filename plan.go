@@ -53,7 +53,11 @@ type Plan struct {
 	rand        *rand.Rand
 	seed        uint64
 	seeded      bool
-	at          string // set by At: the file:line of the steps built
+	at          string          // set by At: the file:line of the steps built
+	helpers     map[string]bool // functions marked by Helper, by name
+	// timeoutSig is what a process a wait gave up on gets first: 0 for
+	// SIGTERM (see SetTimeoutSignal).
+	timeoutSig syscall.Signal
 	// session is the backend opened for the plan while it runs, for the
 	// readiness checks.
 	session Session
@@ -99,6 +103,8 @@ const (
 	stepRestart                 // start ended programs again
 	stepExpect                  // check the output of an ended process
 	stepHost                    // act on a host
+	stepCommand                 // run a command to its end (Exec, Retry)
+	stepFile                    // write a file
 )
 
 // A Step is one operation of a plan. The methods that add a step return
@@ -120,6 +126,13 @@ type Step struct {
 	expect  *expectation // for output checks
 	host    *Host        // for host steps
 	needs   Feature      // what the step needs of the backend, beyond hosts
+	cmd     *cmdSpec     // for Exec and Retry steps
+	// dyn is set for a step checked again when it runs: it names a
+	// process through a variable, or one that such a step may have
+	// ended or restarted. orig is, for the copy of a step made when it
+	// runs, with its processes resolved, the step of the plan.
+	dyn  bool
+	orig *Step
 
 	// A step of a kind of its own carries its code: check, if not nil,
 	// checks it in order with the others before the plan runs; run runs
@@ -154,7 +167,7 @@ func (s *Step) awaitsExits() bool {
 // awaits reports whether the step waits for p to end.
 func (s *Step) awaits(p *Proc) bool {
 	for _, x := range s.exits {
-		if x.proc == p {
+		if x.proc == p || x.proc != nil && x.proc.ref != nil && x.proc.ref.names(p) {
 			return true
 		}
 	}
@@ -174,6 +187,14 @@ func (p *Plan) Spawn(command string, args ...string) *Proc {
 func (p *Plan) SpawnNamed(name, command string, args ...string) *Proc {
 	proc := p.spawn("spawn", [][]string{append([]string{command}, args...)})[0]
 	s := p.steps[len(p.steps)-1]
+	p.rename(s, proc, name)
+	s.name = "spawn " + proc.name
+	return proc
+}
+
+// rename names proc, just spawned by step s, name instead of what spawn
+// chose, if name is a good name and free.
+func (p *Plan) rename(s *Step, proc *Proc, name string) {
 	// The name spawn gave it is free again: it may be name itself.
 	delete(p.names.used, proc.name)
 	switch {
@@ -184,17 +205,36 @@ func (p *Plan) SpawnNamed(name, command string, args ...string) *Proc {
 	case p.names.used[name]:
 		p.misuse(s.name, "name %q is already used in the plan", name)
 	default:
-		p.names.used[name] = true
 		proc.name = name
-		s.name = "spawn " + name
 	}
-	return proc
+	p.names.used[proc.name] = true
 }
 
 // SpawnPar adds a step that starts several programs at once, each given
 // as its command and arguments, and returns them in order.
 func (p *Plan) SpawnPar(argvs ...[]string) []*Proc {
 	return p.spawn("spawn-par", argvs)
+}
+
+// SpawnParNamed is like [Plan.SpawnPar], naming the processes: names[i]
+// is the name of the process of argvs[i], and must be unused in the plan;
+// an empty name keeps the one SpawnPar would give.
+func (p *Plan) SpawnParNamed(names []string, argvs ...[]string) []*Proc {
+	procs := p.spawn("spawn-par", argvs)
+	s := p.steps[len(p.steps)-1]
+	if len(names) != len(argvs) {
+		p.misuse(s.name, "%d names for %d commands", len(names), len(argvs))
+		return procs
+	}
+	var got []string
+	for i, proc := range procs {
+		if names[i] != "" {
+			p.rename(s, proc, names[i])
+		}
+		got = append(got, proc.name)
+	}
+	s.name = "spawn-par " + strings.Join(got, " ")
+	return procs
 }
 
 func (p *Plan) spawn(verb string, argvs [][]string) []*Proc {
@@ -402,9 +442,11 @@ func (p *Plan) checkSignal(s *Step, sig syscall.Signal) {
 	}
 }
 
-// Sleep adds a step that lets d pass. Every exit during it is unexpected.
-// Prefer a readiness wait: a sleep is either too long or, on a loaded
-// machine, too short.
+// Sleep adds a step that lets d pass. A process may end during it only
+// if a step after it awaits that end before any other (as during a
+// readiness wait): any other exit fails the plan at once. Prefer a
+// readiness wait: a sleep is either too long or, on a loaded machine,
+// too short.
 func (p *Plan) Sleep(d time.Duration) *Step {
 	s := &Step{plan: p, kind: stepSleep, where: p.caller(), sleep: d, name: fmt.Sprintf("sleep %v", d)}
 	if d < 0 {
@@ -425,19 +467,43 @@ func (p *Plan) caller() string {
 	if p.at != "" {
 		return p.at
 	}
-	return callerWhere()
+	return callerWhere(p.helpers)
+}
+
+// Helper marks the function calling it as a helper that builds steps, as
+// testing.T.Helper does for failures: the steps built inside it (and the
+// mistakes found in them) are reported at the line that called it, not
+// at lines of the helper. A helper called by another marked helper is
+// reported at the outer caller's line.
+//
+//	func addNode(p *proctest.Plan, name string) *proctest.Proc {
+//		p.Helper()
+//		n := p.SpawnNamed(name, "kv", "serve", "-name", name)
+//		p.WaitStdout(n, "listening") // reported at the line calling addNode
+//		return n
+//	}
+func (p *Plan) Helper() {
+	pc, _, _, ok := runtime.Caller(1)
+	if !ok {
+		return
+	}
+	if p.helpers == nil {
+		p.helpers = map[string]bool{}
+	}
+	p.helpers[runtime.FuncForPC(pc).Name()] = true
 }
 
 // callerWhere returns the file:line of the first caller outside this
-// package's non-test files: the line of the test that built a step.
-func callerWhere() string {
-	var pcs [16]uintptr
+// package's non-test files and outside the functions marked helpers: the
+// line of the test that built a step.
+func callerWhere(helpers map[string]bool) string {
+	var pcs [32]uintptr
 	n := runtime.Callers(2, pcs[:])
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
 		inPkg := strings.HasPrefix(f.Function, pkgPath+".") && !strings.HasSuffix(f.File, "_test.go")
-		if !inPkg {
+		if !inPkg && !helpers[f.Function] {
 			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
 		}
 		if !more {
@@ -466,7 +532,7 @@ func (p *Plan) validate() []error {
 	built := p.errs
 	defer func() { p.errs = built }()
 	for _, proc := range p.procs {
-		proc.runs = nil
+		proc.runs, proc.runFrom = nil, nil
 	}
 	paths := map[string]string{}
 	for _, proc := range p.procs {
@@ -504,13 +570,17 @@ func (p *Plan) validate() []error {
 	// have ended when it is restarted or its output checked. Each run of
 	// a process gets the output waits up to its next restart.
 	ended := map[*Proc]*Step{} // which step ended it
-	w := &walk{ended: ended, hostDown: map[*Host]*Step{}}
+	w := &walk{ended: ended, hostDown: map[*Host]*Step{}, errs: &errs,
+		maybe: map[*Proc]*Step{}, restarted: map[*Proc]*Step{}}
 	for _, s := range p.steps {
 		bad := func(format string, args ...any) {
 			errs = append(errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf(format, args...)})
 		}
 		if s.check != nil {
 			s.check(w, s, bad)
+		}
+		if w.dynamic(s, bad) {
+			continue
 		}
 		if s.kind == stepSpawn || s.kind == stepRestart {
 			for _, proc := range s.procs {
@@ -523,6 +593,7 @@ func (p *Plan) validate() []error {
 		case stepSpawn, stepGo:
 			for _, proc := range s.procs {
 				proc.runs = append(proc.runs, [2][]*outWait{})
+				proc.runFrom = append(proc.runFrom, s)
 			}
 		case stepRestart:
 			for _, proc := range s.procs {
@@ -531,6 +602,7 @@ func (p *Plan) validate() []error {
 				}
 				delete(ended, proc)
 				proc.runs = append(proc.runs, [2][]*outWait{})
+				proc.runFrom = append(proc.runFrom, s)
 			}
 		case stepExpect:
 			for _, proc := range s.procs {

@@ -96,8 +96,13 @@ type Proc struct {
 	pid atomic.Int64
 
 	// runs holds, for each run of the process (its spawn, then each
-	// restart), the output waits on its stdout and stderr.
-	runs [][2][]*outWait
+	// restart), the output waits on its stdout and stderr; runFrom, the
+	// step that starts each run.
+	runs    [][2][]*outWait
+	runFrom []*Step
+	// ref is set for a stand-in made by Plan.Which: the process is the
+	// one the variable names when a step using it runs.
+	ref *procRef
 	// streams are the watched outputs of the current run.
 	streams [2]*watchedStream
 
@@ -109,6 +114,7 @@ type Proc struct {
 	status   Status
 	endedAt  time.Duration
 	killedBy string // how the plan ended it, for the report
+	awaited  bool   // a wait or kill step accounted for the end of its run
 	starts   int
 
 	// Go steps only

@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sync"
 	"time"
 )
@@ -87,12 +88,7 @@ func (p *Plan) waitOutput(proc *Proc, stream int, pattern string) *Step {
 		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name,
 			Err: fmt.Errorf("%s is a Go step: its output cannot be watched", proc.name)})
 	}
-	for _, name := range re.SubexpNames() {
-		if name != "" {
-			p.Var(name)
-			p.define(name)
-		}
-	}
+	p.captures(s, re)
 	return s
 }
 
@@ -175,13 +171,35 @@ func (p *Plan) WaitFunc(proc *Proc, name string, check func(ctx context.Context)
 	return s
 }
 
+// WaitFuncPar is like [Plan.WaitFunc], for a check about several
+// processes, or none (procs nil): the step fails at once if any of procs
+// ends first, and when it fails the report shows the output of each.
+func (p *Plan) WaitFuncPar(procs []*Proc, name string, check func(ctx context.Context) error) *Step {
+	s := p.readyStep(nil, "wait-func", name)
+	seen := map[*Proc]bool{}
+	for _, proc := range procs {
+		p.noStandIn(s, proc)
+		if p.checkProc(s, proc) && proc.ref == nil && !seen[proc] {
+			seen[proc] = true
+			s.procs = append(s.procs, proc)
+			s.name += " " + proc.name
+		}
+	}
+	if check == nil {
+		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: errors.New("nil check function")})
+	}
+	s.ready.check = check
+	return s
+}
+
 // readyStep adds a readiness step about proc (which may be nil).
 func (p *Plan) readyStep(proc *Proc, verb, what string) *Step {
 	s := &Step{plan: p, kind: stepReady, where: p.caller(), ready: &readiness{what: what}}
 	s.name = verb
 	if proc != nil {
 		s.name += " " + proc.name
-		if p.checkProc(s, proc) {
+		p.noStandIn(s, proc)
+		if p.checkProc(s, proc) && proc.ref == nil {
 			s.procs = []*Proc{proc}
 		}
 	}
@@ -433,10 +451,12 @@ func (e *executor) ready(s *Step) error {
 			}
 		}()
 	}
-	if proc != nil && !proc.running {
-		// It ended just before the step, its end awaited by a later
-		// one: it may have become ready first.
-		return e.readyAfterEnd(s, proc, what)
+	for _, p := range s.procs {
+		if !p.running {
+			// It ended just before the step, its end awaited by a later
+			// one: it may have become ready first.
+			return e.readyAfterEnd(s, p, what)
+		}
 	}
 	for {
 		select {
@@ -450,26 +470,27 @@ func (e *executor) ready(s *Step) error {
 			return e.isReady(s, proc)
 		case ev := <-e.exits:
 			e.noteExit(ev)
-			if ev.proc == proc {
+			mine := slices.Contains(s.procs, ev.proc)
+			if mine {
 				// Ready first, then ended? Only then is the end
 				// judged like any other.
-				if err := e.readyAfterEnd(s, proc, what); err != nil {
+				if err := e.readyAfterEnd(s, ev.proc, what); err != nil {
 					return err
 				}
 			}
 			if !e.expected(ev.proc, e.step+1) {
 				return e.unexpected(ev)
 			}
-			if ev.proc == proc {
+			if mine {
 				return nil
 			}
 		case <-e.ctx.Done():
 			if !errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
 				return e.interrupted(s, e.ctx.Err())
 			}
-			return readyTimeout(s, proc, what, d, true, last.get())
+			return e.explainTimeout(s, readyTimeout(s, proc, what, d, true, last.get()))
 		case <-t.C:
-			return readyTimeout(s, proc, what, d, atDeadline, last.get())
+			return e.explainTimeout(s, readyTimeout(s, proc, what, d, atDeadline, last.get()))
 		}
 	}
 }
@@ -480,7 +501,7 @@ func readyTimeout(s *Step, proc *Proc, what string, d time.Duration, atDeadline 
 	te := &TimeoutError{Step: s.name, Where: s.where, Awaited: what, Timeout: d, Deadline: atDeadline}
 	if proc != nil {
 		te.Proc, te.Pid = proc.name, proc.Pid()
-		proc.killedBy = "SIGKILL after the timeout"
+		proc.killedBy = "the timeout"
 	}
 	if last != "" {
 		te.Awaited += " (last error: " + last + ")"
@@ -514,7 +535,7 @@ func (e *executor) isReady(s *Step, proc *Proc) error {
 		out.mu.Unlock()
 		for i, name := range out.re.SubexpNames() {
 			if name != "" && i < len(groups) {
-				e.plan.Var(name).setValue(groups[i])
+				e.setVar(name, groups[i])
 			}
 		}
 		if len(groups) > 0 {

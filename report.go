@@ -45,6 +45,7 @@ func newPlanError(p *Plan, errs []error, dir string, events []Event, procs []*Pr
 				writeTail(&b, proc, filepath.Join(dir, name+"."+stream), stream)
 			}
 		}
+		writeFacts(&b, p, events)
 		fmt.Fprintf(&b, "\nlogs kept in %s\n", dir)
 	}
 	if len(events) > 0 {
@@ -124,6 +125,11 @@ func involved(errs []error) []string {
 		if errors.As(err, &run) {
 			for _, l := range run.Procs {
 				add(l.Name)
+			}
+		}
+		if r, ok := err.(interface{ relatedProcs() []string }); ok {
+			for _, name := range r.relatedProcs() {
+				add(name)
 			}
 		}
 	}

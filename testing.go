@@ -17,6 +17,9 @@ type TB interface {
 // If the plan fails, Run reports it with t.Fatal, so it must be called from
 // the test's goroutine. It works in parallel tests.
 //
+// With [KeepLogs] or PROCTEST_KEEP=1, a plan that passes logs where its
+// logs and its timeline page are kept.
+//
 // When t has a deadline (go test -timeout), no wait outlives it: the plan
 // fails a little before it, so that the report is printed before go test
 // ends the program.
@@ -24,8 +27,12 @@ func Run(t TB, build func(p *Plan), opts ...Option) {
 	t.Helper()
 	var warnings []string
 	opts = append(opts[:len(opts):len(opts)], OnEvent(func(e Event) {
-		if e.Kind == EventWarning {
+		switch {
+		case e.Kind == EventWarning:
 			warnings = append(warnings, e.String())
+		case e.Kind == EventPlanEnd && e.Detail != "":
+			// With KeepLogs or PROCTEST_KEEP=1, where the logs are.
+			t.Logf("proctest: %s", e.Detail)
 		}
 	}))
 	p := New(t.Name(), opts...)

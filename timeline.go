@@ -58,7 +58,10 @@ type Timeline struct {
 	// is empty.
 	LinkBase string
 	// Commands gives the command line of processes, by name, shown when
-	// hovering over a process. It may be nil.
+	// hovering over a process. With Commands nil, or for a process it
+	// does not name, the page shows what the process's last spawn event
+	// says: its command line with variables expanded, its directory and
+	// the environment the plan added.
 	Commands map[string]string
 	// MaxRows bounds how many process rows the page draws, to keep pages
 	// of large plans small: past it, the page draws the first half and
@@ -96,8 +99,12 @@ func WriteTimeline(w io.Writer, t Timeline) error {
 			}
 		}
 	}
+	cmds := commandsOf(t.Events)
+	for name, c := range t.Commands {
+		cmds[name] = c
+	}
 	err := timeline.Write(w, timeline.Timeline{Plan: t.Plan, Events: events, Failed: t.Failed,
-		LogDir: t.LogDir, LinkBase: t.LinkBase, Commands: t.Commands, MaxRows: t.MaxRows})
+		LogDir: t.LogDir, LinkBase: t.LinkBase, Commands: cmds, MaxRows: t.MaxRows})
 	if err != nil {
 		return fmt.Errorf("proctest: %w", err)
 	}

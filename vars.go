@@ -9,17 +9,25 @@ import (
 )
 
 // A Var is a value that becomes known while the plan runs: a port the plan
-// allocated ([Plan.FreePort]) or a submatch an output wait captured (a
-// named group of its pattern). Since the plan is built before it runs,
-// later steps refer to it by name: in a process's arguments, Env and Dir,
-// and in readiness addresses, "{{name}}" is replaced by its value when the
-// step runs. [Var.String] returns that reference.
+// allocated ([Plan.FreePort]), a submatch an output wait, [Plan.Exec] or
+// [Plan.Retry] captured (a named group of its pattern), a host's address,
+// or a string of [Plan.SetVar]. Since the plan is built before it runs,
+// later steps refer to it by name: "{{name}}" is replaced by its value
+// when the step runs, in the places [Plan.Expand] lists. [Var.String]
+// returns that reference; a Go function reads the value with [Var.Value]
+// or [Plan.Expand]. Each time a step sets a variable, the plan records a
+// var event, and a failure report lists every variable with its value.
 //
 // A reference to a variable that no earlier step sets is an error found
 // before the plan runs. Text in double braces that is not a plain name,
 // such as "{{.ID}}", is left as it is.
 type Var struct {
 	name string
+	plan *Plan
+	// fixed is set for a variable of Plan.SetVar: its value is tmpl, with
+	// the references in it expanded when it is used.
+	fixed bool
+	tmpl  string
 
 	mu    sync.Mutex
 	value string
@@ -35,6 +43,9 @@ func (v *Var) String() string { return "{{" + v.name + "}}" }
 // Value returns the variable's value, or "" before the plan set it. Go
 // steps can read it while the plan runs.
 func (v *Var) Value() string {
+	if v.fixed {
+		return v.plan.expand(v.tmpl)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.value
@@ -59,7 +70,7 @@ func (p *Plan) Var(name string) *Var {
 	if p.vars == nil {
 		p.vars = map[string]*Var{}
 	}
-	v := &Var{name: name}
+	v := &Var{name: name, plan: p}
 	p.vars[name] = v
 	return v
 }
@@ -70,7 +81,9 @@ func (p *Plan) Var(name string) *Var {
 // rare.)
 func (p *Plan) FreePort(name string) *Var {
 	v := p.Var(name)
-	if p.defined[name] {
+	if v.fixed {
+		p.misuse("free-port "+name, "variable %s is set by SetVar: choose another name", name)
+	} else if p.defined[name] {
 		p.misuse("free-port "+name, "variable %s is already set by an earlier step", name)
 	}
 	p.define(name)
@@ -101,6 +114,24 @@ func (p *Plan) checkRefs(where, step string, ss ...string) {
 		}
 	}
 }
+
+// Expand returns s with each reference "{{name}}" to a variable of the
+// plan replaced by the variable's value at the time of the call: "" for a
+// variable not set yet. Text in double braces that names no variable is
+// left as it is. It is safe to call from Go steps and check functions
+// while the plan runs, to use the values a plan learned in Go code:
+//
+//	p.WaitFunc(nil, "leader elected", func(ctx context.Context) error {
+//		return ping(ctx, p.Expand("{{leader}}"))
+//	})
+//
+// The plan itself expands, when the step runs: a process's arguments,
+// [Proc.Env], [Proc.Dir], [Plan.Env] and [Plan.Dir]; the addresses, URLs
+// and paths of [Plan.WaitPort], [Plan.WaitHTTP] and [Plan.WaitFile]; the
+// command lines, Env and Dir of [Plan.Exec] and [Plan.Retry]; and the
+// paths and text of [Plan.WriteFile]. It does not expand patterns, golden
+// file names, or strings handed to Go functions: those call Expand.
+func (p *Plan) Expand(s string) string { return p.expand(s) }
 
 // expand replaces the references in s by the variables' values.
 func (p *Plan) expand(s string) string {
@@ -152,3 +183,10 @@ func (p *Plan) allocatePorts(s Session) error {
 // ([Plan.FreePort], or a named group of an output wait's pattern), so that
 // the steps built next may refer to it as "{{name}}".
 func (p *Plan) Defined(name string) bool { return p.defined[name] }
+
+// setVar sets the variable name to value while the plan runs, and
+// records it in the timeline.
+func (e *executor) setVar(name, value string) {
+	e.plan.Var(name).setValue(value)
+	e.emit(Event{Kind: EventVar, Var: name, Value: value, Detail: name + "=" + value})
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/proctest/proctest"
+	"golang.org/x/tools/txtar"
 )
 
 // builder turns script lines into plan steps.
@@ -16,7 +17,9 @@ type builder struct {
 	p     *proctest.Plan
 	procs map[string]*proctest.Proc // by name
 	hosts map[string]*proctest.Host // by name
+	order []*proctest.Proc          // in the order they were spawned
 	work  string                    // the work directory, $WORK
+	files []txtar.File              // the files of the script's archive
 	name  string                    // the script's file name
 }
 
@@ -160,6 +163,8 @@ func (b *builder) expand(words []word) (args []string, seps []int, err error) {
 			case !part.ref:
 				sb.WriteString(part.text)
 			case b.p.Defined(part.text):
+				// Plan variables, and those of set and env, are
+				// expanded when the step runs.
 				sb.WriteString("{{" + part.text + "}}")
 			case part.text == "WORK":
 				sb.WriteString(b.work)
@@ -182,10 +187,18 @@ func (b *builder) expand(words []word) (args []string, seps []int, err error) {
 	return args, seps, nil
 }
 
-// proc returns the process called name.
+// proc returns the process called name; for a word that is a plan
+// variable alone, as $leader, a stand-in for the process spawned before
+// this line whose name the variable holds when the step runs.
 func (b *builder) proc(name string) (*proctest.Proc, error) {
 	if p := b.procs[name]; p != nil {
 		return p, nil
+	}
+	if v, ok := strings.CutPrefix(name, "{{"); ok && strings.HasSuffix(v, "}}") && b.p.Defined(v[:len(v)-2]) {
+		if len(b.order) == 0 {
+			return nil, fmt.Errorf("$%s names a process, and none is spawned before this line", v[:len(v)-2])
+		}
+		return b.p.Which(b.p.Var(v[:len(v)-2]), b.order...), nil
 	}
 	return nil, fmt.Errorf("no process %q spawned before this line", name)
 }
@@ -196,6 +209,14 @@ func (b *builder) host(name string) (*proctest.Host, error) {
 		return h, nil
 	}
 	return nil, fmt.Errorf("no host %q declared before this line", name)
+}
+
+// added records processes just spawned.
+func (b *builder) added(procs ...*proctest.Proc) {
+	for _, p := range procs {
+		b.procs[p.Name()] = p
+		b.order = append(b.order, p)
+	}
 }
 
 // procOrNone returns the process called name, or nil for "-".

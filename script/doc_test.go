@@ -145,7 +145,7 @@ func TestVerbs(t *testing.T) {
 		{"spawn", "spawn [-name NAME] [-host HOST] [-env KEY=VALUE]... [-dir DIR] [-stdin FILE] COMMAND [ARG]..."},
 		{"wait", "wait [-timeout D] NAME [CODE|SIGNAL]"},
 		{"wait-stdout", "wait-stdout [-timeout D] [-nth N] NAME REGEXP"},
-		{"timeout", "timeout DURATION"},
+		{"timeout", "timeout [-signal SIG] DURATION"},
 	}
 	for _, tt := range tests {
 		i := slices.IndexFunc(script.Verbs(), func(v script.Verb) bool { return v.Name == tt.verb })

@@ -115,7 +115,7 @@ func (s *Script) Plan(work string, opts ...proctest.Option) (*proctest.Plan, err
 // and returns the mistakes of its lines.
 func (s *Script) build(p *proctest.Plan, work string) []error {
 	p.Dir = work
-	b := &builder{p: p, procs: map[string]*proctest.Proc{}, hosts: map[string]*proctest.Host{}, work: work, name: s.Name}
+	b := &builder{p: p, procs: map[string]*proctest.Proc{}, hosts: map[string]*proctest.Host{}, work: work, name: s.Name, files: s.Files}
 	return b.build(s.lines)
 }
 

@@ -137,7 +137,7 @@ var verbs = []Verb{{
 }, {
 	Name:    "spawn-par",
 	Args:    "COMMAND [ARG]... [; COMMAND [ARG]...]",
-	Summary: "start several programs at once, their command lines separated by `;`",
+	Summary: "start several programs at once, their command lines separated by `;`, each may start with `-name NAME`",
 	add:     addSpawnPar,
 }, {
 	Name:    "wait",
@@ -277,21 +277,53 @@ var verbs = []Verb{{
 	Summary: "after NAME ended: its stderr equals FILE; `PROCTEST_UPDATE=1` rewrites FILE",
 	add:     addExpect((*proctest.Plan).ExpectStderrFile, true),
 }, {
+	Name:    "exec",
+	Flags:   append([]Flag{timeoutFlag, {Name: "status", Value: "CODE|SIGNAL"}}, commandFlags...),
+	Args:    "COMMAND [ARG]...",
+	Summary: "run a program to its end: it must exit with CODE (default 0) or die of SIGNAL, and its output match; named groups set variables",
+	add:     addCommand((*proctest.Plan).Exec),
+}, {
+	Name:    "retry",
+	Flags:   append([]Flag{timeoutFlag, {Name: "interval", Value: "D"}}, commandFlags...),
+	Args:    "COMMAND [ARG]...",
+	Summary: "run a program again every D (default 100ms) until it exits 0 and its output matches; named groups set variables",
+	add:     addCommand((*proctest.Plan).Retry),
+}, {
+	Name:    "write-file",
+	Args:    "PATH TEXT",
+	Summary: "write TEXT into PATH (relative to `$WORK`) when the step runs, its variables expanded then",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		return b.p.WriteFile(b.inWork(c.args[0]), c.args[1]), nil
+	},
+}, {
+	Name:    "expand",
+	Args:    "FILE [DEST]",
+	Summary: "write the archive's FILE into DEST (default FILE) with each `{{NAME}}` replaced by the value of `$NAME` when the step runs",
+	add:     addExpand,
+}, {
 	Name:    "timeout",
+	Flags:   []Flag{{Name: "signal", Value: "SIG"}},
 	Args:    "DURATION",
-	Summary: "the default timeout of every wait of the plan (default 20s)",
+	Summary: "the default timeout of every wait of the plan (default 20s); a process a wait gives up on gets SIG (default SIGTERM), then SIGKILL",
 	add: func(b *builder, c *call) (*proctest.Step, error) {
 		d, err := time.ParseDuration(c.args[0])
 		if err != nil {
 			return nil, err
 		}
 		b.p.SetTimeout(d)
+		for _, s := range c.flag("signal") {
+			sig, err := parseSignal(s)
+			if err != nil {
+				return nil, err
+			}
+			b.p.SetTimeoutSignal(sig)
+		}
 		return nil, nil
 	},
 }, {
 	Name:    "env",
 	Args:    "KEY=VALUE...",
-	Summary: "add to the environment of every process",
+	Summary: "add to the environment of every process, and set `$KEY` for the lines after",
 	add: func(b *builder, c *call) (*proctest.Step, error) {
 		for _, kv := range c.args {
 			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
@@ -299,6 +331,25 @@ var verbs = []Verb{{
 			}
 		}
 		b.p.Env = append(b.p.Env, c.args...)
+		for _, kv := range c.args {
+			if k, v, _ := strings.Cut(kv, "="); isName(k) {
+				b.p.SetVar(k, v)
+			}
+		}
+		return nil, nil
+	},
+}, {
+	Name:    "set",
+	Args:    "NAME=VALUE...",
+	Summary: "set the variable `$NAME` to VALUE for the lines after (not in the environment)",
+	add: func(b *builder, c *call) (*proctest.Step, error) {
+		for _, kv := range c.args {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || !isName(k) {
+				return nil, fmt.Errorf("set %q: want NAME=VALUE, NAME a letter or '_' then letters, digits and '_'", kv)
+			}
+			b.p.SetVar(k, v)
+		}
 		return nil, nil
 	},
 }, {
@@ -433,23 +484,31 @@ func addSpawn(b *builder, c *call) (*proctest.Step, error) {
 		}
 		proc.Stdin = proctest.StdinFile(path)
 	}
-	b.procs[proc.Name()] = proc
+	b.added(proc)
 	return nil, nil
 }
 
 func addSpawnPar(b *builder, c *call) (*proctest.Step, error) {
 	var argvs [][]string
+	var names []string
 	start := 0
 	for _, end := range append(c.seps, len(c.args)) {
-		if end == start {
+		argv := c.args[start:end]
+		name := ""
+		if len(argv) > 0 && argv[0] == "-name" {
+			if len(argv) < 2 {
+				return nil, errors.New("flag -name needs a value")
+			}
+			name, argv = argv[1], argv[2:]
+		}
+		if len(argv) == 0 {
 			return nil, c.usage()
 		}
-		argvs = append(argvs, c.args[start:end])
+		argvs = append(argvs, argv)
+		names = append(names, name)
 		start = end
 	}
-	for _, proc := range b.p.SpawnPar(argvs...) {
-		b.procs[proc.Name()] = proc
-	}
+	b.added(b.p.SpawnParNamed(names, argvs...)...)
 	return nil, nil
 }
 
@@ -483,6 +542,7 @@ func addKill(b *builder, c *call) (*proctest.Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The expected end is of the same process (or stand-in).
 	var kargs []proctest.KillArg
 	if sig := c.flag("signal"); len(sig) > 0 {
 		s, err := parseSignal(sig[len(sig)-1])
@@ -492,7 +552,7 @@ func addKill(b *builder, c *call) (*proctest.Step, error) {
 		kargs = append(kargs, proctest.Using(s))
 	}
 	if len(c.args) == 2 {
-		x, err := b.exit(c.args[0], c.args[1:])
+		x, err := parseExit(proc, c.args[1])
 		if err != nil {
 			return nil, err
 		}
@@ -685,4 +745,91 @@ func addBlock(opts ...proctest.BlockOption) func(b *builder, c *call) (*proctest
 		}
 		return b.p.Block(from, to, opts...), nil
 	}
+}
+
+// commandFlags are the flags exec and retry share with spawn, and their
+// output patterns.
+var commandFlags = []Flag{
+	{Name: "stdout", Value: "REGEXP"},
+	{Name: "stderr", Value: "REGEXP"},
+	{Name: "name", Value: "NAME"},
+	{Name: "env", Value: "KEY=VALUE", Repeat: true},
+	{Name: "dir", Value: "DIR"},
+}
+
+// addCommand adds the step of exec or retry.
+func addCommand(step func(*proctest.Plan, string, ...string) *proctest.Step) func(*builder, *call) (*proctest.Step, error) {
+	return func(b *builder, c *call) (*proctest.Step, error) {
+		s := step(b.p, c.args[0], c.args[1:]...)
+		for _, n := range c.flag("name") {
+			s.Named(n)
+		}
+		if env := c.flag("env"); len(env) > 0 {
+			s.Env(env...)
+		}
+		for _, d := range c.flag("dir") {
+			s.Dir(d)
+		}
+		for _, st := range c.flag("status") {
+			if n, err := strconv.Atoi(st); err == nil {
+				s.Exits(n)
+				continue
+			}
+			sig, err := parseSignal(st)
+			if err != nil {
+				return nil, fmt.Errorf("-status %q is neither an exit code nor a signal", st)
+			}
+			s.Dies(sig)
+		}
+		for _, re := range c.flag("stdout") {
+			s.Stdout(re)
+		}
+		for _, re := range c.flag("stderr") {
+			s.Stderr(re)
+		}
+		for _, iv := range c.flag("interval") {
+			d, err := time.ParseDuration(iv)
+			if err != nil {
+				return nil, fmt.Errorf("bad -interval: %v", err)
+			}
+			s.Interval(d)
+		}
+		return s, nil
+	}
+}
+
+// addExpand adds the step of expand: a file of the archive written with
+// its references expanded. $WORK and $SCRIPTDIR, which are no plan
+// variables, are written as {{WORK}} and {{SCRIPTDIR}}.
+func addExpand(b *builder, c *call) (*proctest.Step, error) {
+	name := filepath.Clean(c.args[0])
+	var data []byte
+	found := false
+	for _, f := range b.files {
+		if filepath.Clean(f.Name) == name {
+			data, found = f.Data, true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("no file %q in the script's archive", c.args[0])
+	}
+	dest := c.args[0]
+	if len(c.args) == 2 {
+		dest = c.args[1]
+	}
+	dir, err := filepath.Abs(filepath.Dir(b.name))
+	if err != nil {
+		return nil, err
+	}
+	text := strings.NewReplacer("{{WORK}}", b.work, "{{SCRIPTDIR}}", dir).Replace(string(data))
+	return b.p.WriteFile(b.inWork(dest), text), nil
+}
+
+// inWork returns path, relative to the work directory unless it is
+// absolute or starts with a variable.
+func (b *builder) inWork(path string) string {
+	if filepath.IsAbs(path) || strings.HasPrefix(path, "{{") {
+		return path
+	}
+	return filepath.Join(b.work, path)
 }

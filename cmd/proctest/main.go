@@ -95,7 +95,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "fail a plan that runs longer than this")
 	fs.BoolVar(&f.keep, "keep", false, "keep the logs of plans that pass too")
 	fs.IntVar(&f.parallel, "parallel", 1, "run up to this many plans at once")
-	fs.StringVar(&f.logDir, "logdir", "", "make the plans' log directories under this directory (default $PROCTEST_LOGDIR or the system temp dir)")
+	fs.StringVar(&f.logDir, "logdir", "", "make the plans' log directories (and scripts' work directories) under this directory (default $PROCTEST_LOGDIR; without it, /dev/shm when it is a memory file system of 1 GiB or more, else the system temp dir)")
 	fs.StringVar(&f.timeline, "timeline", "", "write each plan's timeline page to this HTML file (NAME-PLAN.html when several plans run)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: proctest run [flags] PATH...\n\nRuns plan scripts and reports, like go test, which pass and which fail.\nExit status: 0 all passed, 1 one failed, 2 usage or parse error.\n\nFlags:\n")
@@ -193,7 +193,13 @@ func runScript(ctx context.Context, s *script.Script, f *runFlags, out *printer,
 			err = errors.Join(err, werr)
 		}
 	}
-	out.result(s.Name, err, elapsed)
+	note := ""
+	for _, e := range events {
+		if e.Kind == proctest.EventPlanEnd {
+			note = e.Detail // with -keep, where the logs are kept
+		}
+	}
+	out.result(s.Name, err, elapsed, note)
 	return err == nil
 }
 
@@ -327,7 +333,7 @@ func (p *printer) event(e proctest.Event) {
 	}
 }
 
-func (p *printer) result(name string, err error, elapsed time.Duration) {
+func (p *printer) result(name string, err error, elapsed time.Duration, note string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.json {
@@ -341,6 +347,9 @@ func (p *printer) result(name string, err error, elapsed time.Duration) {
 	}
 	if err == nil {
 		fmt.Fprintf(p.w, "--- PASS: %s (%.2fs)\n", name, elapsed.Seconds())
+		if note != "" {
+			fmt.Fprintf(p.w, "    %s\n", note)
+		}
 		return
 	}
 	fmt.Fprintf(p.w, "--- FAIL: %s (%.2fs)\n", name, elapsed.Seconds())

@@ -167,3 +167,86 @@ func fetchStatus(ctx context.Context, addr string) (status, error) {
 	err = json.NewDecoder(resp.Body).Decode(&st)
 	return st, err
 }
+
+// post sends a POST to path on the node at addr and prints "ok version N".
+// Exit status: 0 on success, 1 if the node refused, 2 on usage or
+// connection errors.
+func post(cmd, addr, path string) int {
+	resp, err := httpClient.Post(baseURL(addr)+path, "text/plain", nil)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", cmd, err)
+		return 2
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(os.Stderr, "%s: %s: %s\n", cmd, resp.Status, readMessage(resp))
+		return 1
+	}
+	var body struct{ Version int }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: bad response: %v\n", cmd, err)
+		return 2
+	}
+	fmt.Printf("ok version %d\n", body.Version)
+	return 0
+}
+
+// cmdPromote makes the follower at -addr the leader.
+func cmdPromote(args []string) int {
+	fs := flag.NewFlagSet("kv promote", flag.ContinueOnError)
+	addr, ok := parseClientFlags(fs, args, 0)
+	if !ok {
+		return 2
+	}
+	return post("kv promote", addr, "/promote")
+}
+
+// cmdFollow makes the node at -addr replicate from -leader.
+func cmdFollow(args []string) int {
+	fs := flag.NewFlagSet("kv follow", flag.ContinueOnError)
+	leader := fs.String("leader", "", "the leader's HOST:PORT (required)")
+	addr, ok := parseClientFlags(fs, args, 0)
+	if !ok {
+		return 2
+	}
+	if *leader == "" {
+		fmt.Fprint(os.Stderr, "kv follow: -leader is required\n", usageText)
+		return 2
+	}
+	return post("kv follow", addr, "/follow?leader="+url.QueryEscape(*leader))
+}
+
+// cmdLeader asks the nodes at -addrs (HOST:PORT,...) which one leads and
+// prints "leader NAME at HOST:PORT". Nodes that do not answer are
+// skipped. Exit status: 0 when exactly one answering node leads, 1
+// otherwise, 2 on usage errors.
+func cmdLeader(args []string) int {
+	fs := flag.NewFlagSet("kv leader", flag.ContinueOnError)
+	addrs := fs.String("addrs", "", "the nodes, HOST:PORT,... (required)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *addrs == "" || fs.NArg() != 0 {
+		fmt.Fprint(os.Stderr, "kv leader: -addrs is required and no arguments are accepted\n", usageText)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var leaders []string
+	for _, addr := range strings.Split(*addrs, ",") {
+		st, err := fetchStatus(ctx, addr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "kv leader: %s: %v\n", addr, err)
+			continue
+		}
+		if st.Role == "leader" {
+			leaders = append(leaders, fmt.Sprintf("leader %s at %s", st.Name, addr))
+		}
+	}
+	if len(leaders) != 1 {
+		fmt.Fprintf(os.Stderr, "kv leader: %d leaders: %s\n", len(leaders), strings.Join(leaders, "; "))
+		return 1
+	}
+	fmt.Println(leaders[0])
+	return 0
+}

@@ -15,6 +15,9 @@
 //	kv put  -addr HOST:PORT KEY VALUE
 //	kv get  -addr HOST:PORT KEY
 //	kv wait -addr HOST:PORT -version N [-timeout 10s]
+//	kv promote -addr HOST:PORT
+//	kv follow -addr HOST:PORT -leader HOST:PORT
+//	kv leader -addrs HOST:PORT,...
 //
 // A node prints "NAME listening on HOST:PORT" to stdout once it accepts
 // connections, and a follower later prints "NAME caught up at version N" the
@@ -29,7 +32,11 @@
 // HTTP endpoints on every node: GET /kv/KEY (404 if absent), PUT /kv/KEY
 // (leader only; followers answer 421 naming the leader), GET /status (JSON
 // name, role, version, ready), GET /healthz (200 once the leader is up or
-// the follower has caught up, 503 before) and GET /log.
+// the follower has caught up, 503 before), GET /log, POST /promote (the
+// node leads from now on: "NAME promoted at version N" on stdout) and POST
+// /follow?leader=HOST:PORT (it replicates from that leader: "NAME
+// following HOST:PORT"). kv leader asks nodes which one leads, for a
+// failover: "leader NAME at HOST:PORT".
 package main
 
 import (
@@ -48,6 +55,9 @@ const usageText = `usage:
   kv put  -addr HOST:PORT KEY VALUE
   kv get  -addr HOST:PORT KEY
   kv wait -addr HOST:PORT -version N [-timeout 10s]
+  kv promote -addr HOST:PORT
+  kv follow -addr HOST:PORT -leader HOST:PORT
+  kv leader -addrs HOST:PORT,...
 `
 
 // main dispatches to the subcommand and exits with its status.
@@ -70,6 +80,12 @@ func run(args []string) int {
 		return cmdGet(args[1:])
 	case "wait":
 		return cmdWait(args[1:])
+	case "promote":
+		return cmdPromote(args[1:])
+	case "follow":
+		return cmdFollow(args[1:])
+	case "leader":
+		return cmdLeader(args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usageText)
 		return 0

@@ -34,7 +34,7 @@ var errCrashed = errors.New("crash requested")
 type config struct {
 	name       string
 	addr       string
-	leader     string // empty for the leader
+	leader     string // empty for the leader; changed by promote and follow, under node.mu
 	dataDir    string // empty for an in-memory node
 	crashAfter int
 	members    int           // with -quorum: the cluster's size
@@ -80,8 +80,9 @@ type node struct {
 	file     *os.File      // nil without -data
 	writes   int           // writes or replicated entries handled by this process
 	crashing bool
-	quorum   *quorum // the leader's, with -quorum
-	ready    bool    // leader: always; follower: once first caught up
+	quorum   *quorum       // the leader's, with -quorum
+	ready    bool          // leader: always; follower: once first caught up
+	roles    chan struct{} // closed and replaced when the node is promoted or follows another
 }
 
 // newNode creates a node, loading its log from cfg.dataDir if set.
@@ -94,6 +95,7 @@ func newNode(cfg config) (*node, error) {
 		data:     make(map[string]string),
 		changed:  make(chan struct{}),
 		ready:    cfg.leader == "",
+		roles:    make(chan struct{}),
 	}
 	if cfg.members > 0 && cfg.leader == "" {
 		n.quorum = &quorum{members: cfg.members, wait: cfg.quorumWait, acked: map[string]int{}, changed: make(chan struct{})}
@@ -205,6 +207,8 @@ func (n *node) routes() http.Handler {
 	mux.HandleFunc("GET /log", n.handleLog)
 	mux.HandleFunc("GET /status", n.handleStatus)
 	mux.HandleFunc("GET /healthz", n.handleHealthz)
+	mux.HandleFunc("POST /promote", n.handlePromote)
+	mux.HandleFunc("POST /follow", n.handleFollow)
 	return mux
 }
 
@@ -222,9 +226,9 @@ func (n *node) handleGet(w http.ResponseWriter, r *http.Request) {
 
 // handlePut appends a write to the log; only the leader accepts writes.
 func (n *node) handlePut(w http.ResponseWriter, r *http.Request) {
-	if n.leader != "" {
-		w.Header().Set("X-Kv-Leader", n.leader)
-		http.Error(w, fmt.Sprintf("%s is a follower; send writes to the leader at %s", n.name, n.leader),
+	if leader := n.leaderAddr(); leader != "" {
+		w.Header().Set("X-Kv-Leader", leader)
+		http.Error(w, fmt.Sprintf("%s is a follower; send writes to the leader at %s", n.name, leader),
 			http.StatusMisdirectedRequest)
 		return
 	}
@@ -320,6 +324,49 @@ func (n *node) handleStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, n.status())
 }
 
+// leaderAddr returns the address of the node's leader, or "" for a leader.
+func (n *node) leaderAddr() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.leader
+}
+
+// setLeader makes the node follow leader, or lead for "", and wakes the
+// replication loop.
+func (n *node) setLeader(leader string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.leader = leader
+	n.ready = n.ready || leader == ""
+	close(n.roles)
+	n.roles = make(chan struct{})
+	return len(n.entries)
+}
+
+// handlePromote makes a follower the leader: it stops replicating and
+// accepts writes. It prints "NAME promoted at version N".
+func (n *node) handlePromote(w http.ResponseWriter, r *http.Request) {
+	version := n.setLeader("")
+	fmt.Fprintf(n.stdout, "%s promoted at version %d\n", n.name, version)
+	n.logger.Printf("promoted to leader at version %d", version)
+	writeJSON(w, map[string]int{"version": version})
+}
+
+// handleFollow serves POST /follow?leader=HOST:PORT: the node replicates
+// from that leader from now on, from its own version. It prints "NAME
+// following HOST:PORT".
+func (n *node) handleFollow(w http.ResponseWriter, r *http.Request) {
+	leader := r.URL.Query().Get("leader")
+	if leader == "" {
+		http.Error(w, "missing leader", http.StatusBadRequest)
+		return
+	}
+	version := n.setLeader(leader)
+	fmt.Fprintf(n.stdout, "%s following %s\n", n.name, leader)
+	n.logger.Printf("following %s from version %d", leader, version)
+	writeJSON(w, map[string]int{"version": version})
+}
+
 // handleHealthz answers 200 once the node is ready to serve reads.
 func (n *node) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	if !n.status().Ready {
@@ -354,20 +401,31 @@ func (n *node) replicate(ctx context.Context) {
 	backoff := minBackoff
 	lastErr := ""
 	for ctx.Err() == nil {
-		err := n.pull(ctx, client)
+		n.mu.Lock()
+		leader, roles := n.leader, n.roles
+		n.mu.Unlock()
+		if leader == "" {
+			// A leader, until told to follow another.
+			select {
+			case <-roles:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		err := n.pull(ctx, client, leader)
 		if errors.Is(err, errCrashed) || ctx.Err() != nil {
 			return
 		}
 		if err == nil {
 			if lastErr != "" {
-				n.logger.Printf("replication from %s resumed at version %d", n.leader, n.status().Version)
+				n.logger.Printf("replication from %s resumed at version %d", n.leaderAddr(), n.status().Version)
 			}
 			backoff, lastErr = minBackoff, ""
 			continue
 		}
 		if err.Error() != lastErr {
 			lastErr = err.Error()
-			n.logger.Printf("replication from %s failing, retrying: %v", n.leader, err)
+			n.logger.Printf("replication from %s failing, retrying: %v", n.leaderAddr(), err)
 		}
 		select {
 		case <-time.After(backoff):
@@ -379,7 +437,7 @@ func (n *node) replicate(ctx context.Context) {
 
 // pull fetches and applies one batch of entries from the leader. Until the
 // follower has caught up it asks not to wait, so catching up is prompt.
-func (n *node) pull(ctx context.Context, client *http.Client) error {
+func (n *node) pull(ctx context.Context, client *http.Client, leader string) error {
 	n.mu.Lock()
 	from, ready := len(n.entries), n.ready
 	n.mu.Unlock()
@@ -387,7 +445,7 @@ func (n *node) pull(ctx context.Context, client *http.Client) error {
 	if !ready {
 		wait = 0
 	}
-	url := fmt.Sprintf("%s/log?from=%d&wait=%s&name=%s", baseURL(n.leader), from, wait, n.name)
+	url := fmt.Sprintf("%s/log?from=%d&wait=%s&name=%s", baseURL(leader), from, wait, n.name)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -475,13 +533,11 @@ func serve(ctx context.Context, cfg config) error {
 	replCtx, stopRepl := context.WithCancel(ctx)
 	defer stopRepl()
 	var wg sync.WaitGroup
-	if n.leader != "" {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n.replicate(replCtx)
-		}()
-	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.replicate(replCtx)
+	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
