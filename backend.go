@@ -88,6 +88,9 @@ type Command struct {
 	// machine gives them to the program as its own descriptors; another
 	// copies the program's output into them.
 	Stdout, Stderr *os.File
+	// Pausable is set when the plan may pause the process: a backend
+	// that can freeze a process with its descendants prepares for it.
+	Pausable bool
 	// Setup, if not nil, adjusts a local command before it starts.
 	// Backends that do not start programs with os/exec reject it.
 	Setup func(*exec.Cmd)

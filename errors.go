@@ -138,7 +138,8 @@ type StillRunningError struct {
 // A Leftover is a process found running at the end of a plan.
 type Leftover struct {
 	// Name is the plan's name of the process; for a descendant, the name
-	// of the plan process it descends from.
+	// of the plan process it descends from, or "" where nothing tells
+	// (one that left its session and cleared its environment).
 	Name string
 	// Pid is its process id.
 	Pid int
@@ -160,7 +161,9 @@ func (e *StillRunningError) Error() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if l.Descendant {
+		if l.Descendant && l.Name == "" {
+			fmt.Fprintf(&b, "pid %d %q (left behind by a process of the plan)", l.Pid, l.Command)
+		} else if l.Descendant {
 			fmt.Fprintf(&b, "pid %d %q (left behind by %s)", l.Pid, l.Command, l.Name)
 		} else {
 			fmt.Fprintf(&b, "%s (pid %d)", l.Name, l.Pid)

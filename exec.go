@@ -353,7 +353,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		start = p.host.handle.Start
 	}
 	h, err := start(&Command{
-		Name: p.name, Path: p.path, Args: args, Env: env, Dir: dir,
+		Name: p.name, Pausable: p.pausable, Path: p.path, Args: args, Env: env, Dir: dir,
 		Stdin: p.Stdin, Stdout: child[0], Stderr: child[1], Setup: p.Setup,
 	})
 	for i := range child {

@@ -65,7 +65,7 @@ func (s *localSession) LookPath(file string) (string, error) { return exec.LookP
 // Start implements [Session].
 func (s *localSession) Start(c *Command) (Task, error) {
 	cmd := s.command(c)
-	if err := s.contain.Prepare(c.Name, cmd.SysProcAttr); err != nil {
+	if err := s.contain.Prepare(c.Name, cmd.SysProcAttr, c.Pausable); err != nil {
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {

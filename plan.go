@@ -579,6 +579,21 @@ func (p *Plan) validate() []error {
 		if s.check != nil {
 			s.check(w, s, bad)
 		}
+		if s.pause > 0 {
+			// A process the plan pauses is started so that its whole
+			// tree can be frozen; a stand-in's candidates all are.
+			for _, proc := range s.procs {
+				if proc == nil {
+					continue
+				}
+				proc.pausable = true
+				if proc.ref != nil {
+					for _, c := range proc.ref.among {
+						c.pausable = true
+					}
+				}
+			}
+		}
 		if w.dynamic(s, bad) {
 			continue
 		}

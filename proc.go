@@ -92,6 +92,8 @@ type Proc struct {
 	helper bool
 	where  string // where the test created it
 	host   *Host  // the host it runs on; nil for this machine
+	// pausable is set by validation when a step pauses the process.
+	pausable bool
 
 	pid atomic.Int64
 

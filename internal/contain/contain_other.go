@@ -18,7 +18,7 @@ func NewPlan(cookie string) (p *Plan, layers []string, missing []error) {
 }
 
 // Prepare gives the process a process group of its own.
-func (p *Plan) Prepare(name string, attr *syscall.SysProcAttr) error {
+func (p *Plan) Prepare(name string, attr *syscall.SysProcAttr, own bool) error {
 	attr.Setpgid = true
 	attr.Pgid = 0
 	return nil
