@@ -144,5 +144,10 @@ func (b *backend) Open(ctx context.Context, info proctest.PlanInfo) (proctest.Se
 	if report == nil {
 		report = func(string, bool) {}
 	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, version, err := ping(pctx); err == nil {
+		report("docker: hosts are containers of "+version, false)
+	}
 	return &session{b: b, info: info, local: local, report: report}, nil
 }

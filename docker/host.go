@@ -25,7 +25,8 @@ import (
 	"github.com/proctest/proctest/docker/internal/agent"
 )
 
-// agentPath is where the agent is copied in each container.
+// agentPath is where the agent is copied in each container, when it
+// cannot run from the mounted log directory.
 const agentPath = "/.proctest/agent"
 
 // host is a host of the plan: a container whose init is the agent.
@@ -56,12 +57,16 @@ func (h *host) create(ctx context.Context) error {
 	}
 	no := false
 	name := s.netName + "-" + h.name
+	entry := agentPath
+	if s.agentFile != "" {
+		entry = s.agentFile
+	}
 	res, err := s.c.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name: name,
 		Config: &container.Config{
 			Image:      h.image,
 			Hostname:   h.name,
-			Entrypoint: []string{agentPath},
+			Entrypoint: []string{entry},
 			Cmd:        []string{},
 			Labels:     labels(s.info.ID, LabelHost, h.name),
 			// The agent's protocol: stdin stays open while attached,
@@ -94,6 +99,9 @@ func (h *host) create(ctx context.Context) error {
 		return fmt.Errorf("docker: create container %s: %w", name, err)
 	}
 	h.id = res.ID
+	if s.agentFile != "" {
+		return nil
+	}
 	var tarball bytes.Buffer
 	tw := tar.NewWriter(&tarball)
 	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: filepath.Dir(agentPath)[1:] + "/", Mode: 0o755})

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+	"golang.org/x/sys/unix"
 
 	"github.com/proctest/proctest"
 )
@@ -36,7 +38,11 @@ type session struct {
 	prefix  netip.Prefix
 	mounts  []string // directories bind-mounted at the same path
 	fifoDir string   // where FIFOs are made: a mounted directory
-	hosts   []*host
+	// agentFile is the agent, written in the mounted log directory
+	// unless its file system forbids execution ("": copied into each
+	// container instead).
+	agentFile string
+	hosts     []*host
 
 	relays sync.WaitGroup // the copies of FIFOs
 }
@@ -82,7 +88,7 @@ func (s *session) setup(ctx context.Context) error {
 	if s.c != nil {
 		return nil
 	}
-	c, version, err := ping(ctx)
+	c, _, err := ping(ctx)
 	if err != nil {
 		return err
 	}
@@ -95,12 +101,31 @@ func (s *session) setup(ctx context.Context) error {
 	if err := s.mountDirs(); err != nil {
 		return err
 	}
+	if err := s.placeAgent(); err != nil {
+		return err
+	}
 	s.c = c
 	if err := s.makeNetwork(ctx); err != nil {
 		s.c = nil
 		return err
 	}
-	_ = version
+	return nil
+}
+
+// placeAgent writes the agent in the plan's log directory, mounted in
+// every container, so that each container runs it from there instead of
+// getting its own copy; not if the directory's file system is mounted
+// noexec.
+func (s *session) placeAgent() error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(s.fifoDir, &st); err != nil || st.Flags&unix.ST_NOEXEC != 0 {
+		return nil
+	}
+	path := filepath.Join(s.fifoDir, ".proctest-agent")
+	if err := os.WriteFile(path, s.agent, 0o755); err != nil {
+		return fmt.Errorf("docker: write the agent: %w", err)
+	}
+	s.agentFile = path
 	return nil
 }
 
@@ -256,6 +281,9 @@ func (s *session) Close() ([]proctest.Leftover, error) {
 		}
 	}
 	s.relays.Wait()
+	if s.agentFile != "" {
+		os.Remove(s.agentFile)
+	}
 	l, err := s.local.Close()
 	return append(left, l...), errors.Join(append(errs, err)...)
 }

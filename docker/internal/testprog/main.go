@@ -11,12 +11,14 @@
 //	cat               copy stdin to stdout
 //	daemon            start "testprog sleep" in a session of its own, exit 0
 //	write FILE TEXT   write TEXT to FILE
+//	read FILE         print the contents of FILE
 //	print TEXT        print TEXT on stdout and stderr
 package main
 
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,8 +39,13 @@ func main() {
 		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "ok %s from %s\n", r.URL.Path, host)
 		})
+		l, err := net.Listen("tcp", args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 		fmt.Println("listening")
-		fmt.Fprintln(os.Stderr, http.ListenAndServe(args[0], nil))
+		fmt.Fprintln(os.Stderr, http.Serve(l, nil))
 		os.Exit(1)
 	case "get":
 		c := &http.Client{Timeout: 5 * time.Second}
@@ -56,7 +63,9 @@ func main() {
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {}
 	case "sleep":
-		select {}
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "ticker":
 		f, err := os.OpenFile(args[0], os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
@@ -82,6 +91,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	case "read":
+		b, err := os.ReadFile(args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Printf("%s\n", b)
 	case "print":
 		fmt.Println(args[0])
 		fmt.Fprintln(os.Stderr, args[0])
