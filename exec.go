@@ -113,7 +113,8 @@ func (e *executor) run() error {
 	}
 	e.session = session
 	e.plan.session = session
-	if err := e.plan.allocatePorts(session); err == nil {
+	err = e.plan.allocatePorts(session)
+	if err == nil {
 		err = e.startHosts()
 	}
 	if err != nil {
