@@ -144,6 +144,9 @@ func (b *backend) Open(ctx context.Context, info proctest.PlanInfo) (proctest.Se
 	if report == nil {
 		report = func(string, bool) {}
 	}
+	if err := registerReaper(); err != nil {
+		report(err.Error(), true)
+	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, version, err := ping(pctx); err == nil {

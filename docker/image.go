@@ -46,6 +46,8 @@ func BuildImage(ctx context.Context, tag string, files ...File) error {
 	if len(files) == 0 {
 		return fmt.Errorf("docker: build image %s: no files", tag)
 	}
+	// Where it fails, Open warns.
+	registerReaper()
 	var ctxTar bytes.Buffer
 	tw := tar.NewWriter(&ctxTar)
 	dockerfile := "FROM scratch\nCOPY rootfs/ /\n"
