@@ -85,12 +85,23 @@
 // exits. The engine's client is made once, from the environment, at the
 // first use.
 //
+// # Network faults
+//
+// The agent makes an nftables table in its container's network namespace
+// when it starts (it has NET_ADMIN), the same table as a namespace host's:
+// packets from chosen hosts dropped at the receiving host before
+// connection tracking (established connections too), new connections
+// only, or random loss. The faults are applied in one transaction per
+// host, kept across a restart of the host, and never cut off this
+// machine. They are driven from inside the package for now: the core's
+// network-fault steps reach them once this module is built against a
+// proctest with network faults (proctest.NetSession). Rate limits and
+// delay are not done in containers.
+//
 // # Limits
 //
-// Network faults (partitions) are not applied to containers yet; the
-// agent has NET_ADMIN so that it can apply them with an nftables table
-// of its container. The engine must run on this machine. [proctest.Command]
-// Setup hooks and helper functions of the test binary
-// ([proctest.Plan.SpawnHelper]) do not run in containers, unless the image
-// has the test binary at its path.
+// The engine must run on this machine. [proctest.Command] Setup hooks and
+// helper functions of the test binary ([proctest.Plan.SpawnHelper]) do
+// not run in containers, unless the image has the test binary at its
+// path. Hosts are made one after the other, as the plan adds them.
 package docker

@@ -43,6 +43,7 @@ type host struct {
 	conn *agentConn // the agent of the current life
 	nsFD int        // its network namespace, or -1
 	log  *agentLog
+	net  *agent.Net // what it drops, applied again at a restart
 }
 
 // Addr implements [proctest.HostHandle].
@@ -159,7 +160,29 @@ func (h *host) start(ctx context.Context) error {
 	}
 	h.mu.Lock()
 	h.nsFD = fd
+	n := h.net
 	h.mu.Unlock()
+	if n != nil {
+		return h.applyNet(ctx, n)
+	}
+	return nil
+}
+
+// applyNet makes the host drop what n says (the agent's table is
+// replaced in one transaction), and again after each restart.
+func (h *host) applyNet(ctx context.Context, n *agent.Net) error {
+	h.mu.Lock()
+	h.net = n
+	conn := h.conn
+	h.mu.Unlock()
+	select {
+	case <-conn.done:
+		return nil // down: applied when it restarts
+	default:
+	}
+	if _, err := conn.request(ctx, agent.Request{Op: agent.OpNet, Net: n}, nil); err != nil {
+		return fmt.Errorf("docker: network faults on host %s: %w", h.name, err)
+	}
 	return nil
 }
 

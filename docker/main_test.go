@@ -40,6 +40,7 @@ func runTests(m *testing.M) int {
 			return 1
 		}
 		defer docker.RemoveImage(context.Background(), testImage)
+		docker.TestImage = testImage
 	}
 	return m.Run()
 }

@@ -44,6 +44,9 @@ func Main() int {
 			}
 		}
 	}()
+	// The table is made first, so that connections are tracked from the
+	// start; without NET_ADMIN there is none, and OpNet says why.
+	a.net, a.netErr = newNetTable()
 	a.send(Message{Event: EventReady, Pid: os.Getpid(), Version: Version})
 	err := a.serve(os.Stdin)
 	if err != nil {
@@ -77,6 +80,20 @@ type agent struct {
 	// announced: a pid in tasks is alive or a zombie, never reused.
 	mu    sync.Mutex
 	tasks map[int]bool // the programs started and not yet reaped
+
+	net    *netTable // the container's nftables table, or nil
+	netErr error     // why there is none
+}
+
+// applyNet makes the container drop what n says.
+func (a *agent) applyNet(n *Net) error {
+	if a.net == nil {
+		return fmt.Errorf("no nftables table in the container (it needs NET_ADMIN): %v", a.netErr)
+	}
+	if n == nil {
+		n = &Net{}
+	}
+	return a.net.apply(n)
 }
 
 // send writes m as one line.
@@ -105,6 +122,12 @@ func (a *agent) serve(r io.Reader) error {
 			a.start(&req) // replies itself, under the lock
 		case OpSignal:
 			a.send(Message{ID: req.ID, Err: a.signal(req.Pid, syscall.Signal(req.Sig))})
+		case OpNet:
+			m := Message{ID: req.ID}
+			if err := a.applyNet(req.Net); err != nil {
+				m.Err = err.Error()
+			}
+			a.send(m)
 		case OpProcs:
 			procs, err := listProcs()
 			m := Message{ID: req.ID, Procs: procs}

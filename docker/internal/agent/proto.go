@@ -42,6 +42,9 @@ const (
 	OpSignal = "signal"
 	// OpProcs lists the container's processes other than the agent.
 	OpProcs = "procs"
+	// OpNet makes the container's nftables table drop what Net says,
+	// replacing what it dropped before, in one transaction.
+	OpNet = "net"
 )
 
 // Events of a [Message].
@@ -81,7 +84,33 @@ type Request struct {
 	// Pid and Sig are a signal's target and number.
 	Pid int `json:"pid,omitempty"`
 	Sig int `json:"sig,omitempty"`
+
+	// Net is the network faults of OpNet.
+	Net *Net `json:"net,omitempty"`
 }
+
+// Net is what a container drops of the packets it receives. The zero Net
+// drops nothing.
+type Net struct {
+	// Drop lists the IPv4 addresses whose packets are dropped,
+	// established connections included.
+	Drop []string `json:"drop,omitempty"`
+	// DropNew lists the addresses whose new connections are dropped.
+	DropNew []string `json:"drop_new,omitempty"`
+	// Loss lists addresses whose packets are dropped at random.
+	Loss []Loss `json:"loss,omitempty"`
+}
+
+// Loss drops a fraction of the packets from an address.
+type Loss struct {
+	From string `json:"from"`
+	// Below is the fraction, in units of 1/LossMod: a packet is dropped
+	// if a random number below LossMod is below it.
+	Below uint32 `json:"below"`
+}
+
+// LossMod is the modulus of the random numbers of Loss.
+const LossMod = 10000
 
 // A Message is a line the agent writes: a reply (ID not 0) or an event.
 type Message struct {

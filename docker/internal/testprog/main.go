@@ -3,7 +3,8 @@
 // does:
 //
 //	listen ADDR       serve HTTP on ADDR: "ok PATH from HOSTNAME"; print "listening"
-//	get URL           GET URL, print the body; exit 2 if it cannot connect
+//	get URL [MS]      GET URL, print the body; exit 2 if it cannot connect
+//	                  within MS milliseconds (5000)
 //	exit N            exit with code N
 //	self-kill         kill itself with SIGKILL
 //	sleep             sleep until killed
@@ -48,7 +49,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, http.Serve(l, nil))
 		os.Exit(1)
 	case "get":
-		c := &http.Client{Timeout: 5 * time.Second}
+		ms := 5000
+		if len(args) > 1 {
+			ms, _ = strconv.Atoi(args[1])
+		}
+		c := &http.Client{Timeout: time.Duration(ms) * time.Millisecond}
 		resp, err := c.Get(args[0])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
