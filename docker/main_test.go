@@ -81,8 +81,8 @@ func asError[E error](t *testing.T, err error) E {
 }
 
 // TestThreeHosts runs a server on the same port on three hosts; a client
-// on n1 reaches those of n2 and n3 by their addresses, and n1's loopback
-// is its own.
+// on n1 reaches those of n2 and n3 by their addresses (and names), and
+// n1's loopback is its own.
 func TestThreeHosts(t *testing.T) {
 	t.Parallel()
 	err := execute(t, func(p *proctest.Plan) {
@@ -101,6 +101,10 @@ func TestThreeHosts(t *testing.T) {
 			p.Wait(get, 0)
 			p.ExpectStdout(get, "^ok /from-n1 from "+other.Name()+"$")
 		}
+		// Docker's DNS knows the hosts by name.
+		byName := n1.SpawnNamed("get-by-name", "testprog", "get", "http://n3:7000/by-name")
+		p.Wait(byName, 0)
+		p.ExpectStdout(byName, "^ok /by-name from n3$")
 		local := n1.SpawnNamed("get-local", "testprog", "get", "http://127.0.0.1:7000/")
 		p.Wait(local, 2)
 		p.ExpectStderr(local, "connection refused")
