@@ -18,7 +18,6 @@ import (
 
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
-	"golang.org/x/sys/unix"
 
 	"github.com/proctest/proctest"
 )
@@ -117,8 +116,7 @@ func (s *session) setup(ctx context.Context) error {
 // getting its own copy; not if the directory's file system is mounted
 // noexec.
 func (s *session) placeAgent() error {
-	var st unix.Statfs_t
-	if err := unix.Statfs(s.fifoDir, &st); err != nil || st.Flags&unix.ST_NOEXEC != 0 {
+	if !execAllowed(s.fifoDir) {
 		return nil
 	}
 	path := filepath.Join(s.fifoDir, ".proctest-agent")
