@@ -159,10 +159,15 @@ func (c *agentConn) request(ctx context.Context, req agent.Request, t *task) (ag
 	}
 	select {
 	case m := <-cl.reply:
-		if m.Err != "" {
-			return m, errors.New(m.Err)
+		switch m.Err {
+		case "":
+			return m, nil
+		case errAgentGone.Error():
+			return m, errAgentGone
+		case agent.ErrDone:
+			return m, os.ErrProcessDone
 		}
-		return m, nil
+		return m, errors.New(m.Err)
 	case <-ctx.Done():
 		return agent.Message{}, ctx.Err()
 	}
@@ -248,7 +253,8 @@ func (t *task) Signal(sig syscall.Signal) error {
 		return err
 	}
 	_, err := t.conn.request(context.Background(), req, nil)
-	if err != nil && (err.Error() == agent.ErrDone || errors.Is(err, errAgentGone) || err.Error() == errAgentGone.Error()) {
+	if errors.Is(err, errAgentGone) {
+		// The host was killed: the process died with it.
 		return os.ErrProcessDone
 	}
 	return err
