@@ -152,5 +152,5 @@ func (b *backend) Open(ctx context.Context, info proctest.PlanInfo) (proctest.Se
 	if _, version, err := ping(pctx); err == nil {
 		report("docker: hosts are containers of "+version, false)
 	}
-	return &session{b: b, info: info, local: local, report: report}, nil
+	return &session{b: b, info: info, local: local}, nil
 }

@@ -24,10 +24,9 @@ import (
 
 // session is one plan's use of the backend.
 type session struct {
-	b      *backend
-	info   proctest.PlanInfo
-	local  proctest.Session // the processes without a host
-	report func(string, bool)
+	b     *backend
+	info  proctest.PlanInfo
+	local proctest.Session // the processes without a host
 
 	// Made with the first host:
 	c       *client.Client
