@@ -2,6 +2,7 @@ package proctest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+
+	"github.com/proctest/proctest/internal/contain"
 )
 
 // A Backend runs the programs of plans. The plan decides what to start and
@@ -112,6 +115,24 @@ type Task interface {
 	// Wait waits for the process to end and releases it. It is called
 	// exactly once.
 	Wait() (Status, error)
+}
+
+// RegisterReaper asks the guard, the copy of this program that cleans up
+// after it (see "Containment" in the package documentation), to run this
+// program once more when it has ended, with env ("KEY=value") added to
+// its environment: for a backend whose plans make what the guard cannot
+// kill, such as containers. The package that registers env must
+// recognise it in an init function, remove what this program made (found
+// by the labels it put on them), and exit, so that nothing else of the
+// program runs. The guard runs each env once, after this program ended,
+// normally or by SIGKILL, and after it killed the plans' processes; it
+// gives it a minute. There is no guard off Linux: there it returns an
+// error.
+func RegisterReaper(env string) error {
+	if err := contain.AddReaper(env); err != nil {
+		return fmt.Errorf("proctest: %w", err)
+	}
+	return nil
 }
 
 // WithBackend makes the plan run its programs with b instead of [Local].

@@ -109,7 +109,10 @@
 //     itself with PROCTEST_GUARD set, which waits for the program to end
 //     and then kills what its plans left. The package's init function
 //     runs the guard in that copy and exits; in any other program it does
-//     nothing.
+//     nothing. After it has killed what the plans left, the guard runs
+//     the reapers that backends registered ([RegisterReaper]): the
+//     program again, with a variable of the backend's set, which the
+//     backend's package recognises in its own init function.
 //   - The child subreaper mark (PR_SET_CHILD_SUBREAPER), set while plans
 //     without a cgroup run and cleared when the last ends. Meanwhile,
 //     orphans of any child of the program become its children.

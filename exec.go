@@ -118,8 +118,6 @@ func (e *executor) run() error {
 	}
 	e.session = session
 	e.plan.session = session
-	// (The errors of allocatePorts and startHosts were lost to a shadowed
-	// err before.)
 	if err = e.plan.allocatePorts(session); err == nil {
 		for _, v := range e.plan.ports {
 			e.setVar(v.name, v.Value())

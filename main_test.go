@@ -96,6 +96,22 @@ var helpers = map[string]func(args []string){
 		p.Execute(context.Background())
 		os.Exit(0)
 	},
+	// register-reaper registers a reaper that writes args[0], prints
+	// "registered", and exits if args[1] is "exit", else waits to be
+	// killed.
+	"register-reaper": func(args []string) {
+		if err := proctest.RegisterReaper(testReaperEnv + "=" + args[0]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("registered")
+		if args[1] == "exit" {
+			os.Exit(0)
+		}
+		for {
+			time.Sleep(time.Hour)
+		}
+	},
 	// listen serves HTTP on args[0] (host:port), answering 200 "ok" on
 	// /healthz, prints "listening on ADDR", and exits 0 on SIGTERM.
 	"listen": func(args []string) {
@@ -153,7 +169,16 @@ var crashServer = proctest.Helper("crash-server", func(args []string) int {
 	return 3
 })
 
+// testReaperEnv makes the test binary a reaper that writes the file it
+// names (see TestReaper).
+const testReaperEnv = "PROCTEST_TEST_REAPER"
+
 func TestMain(m *testing.M) {
+	if file := os.Getenv(testReaperEnv); file != "" {
+		// Run by the guard as a reaper (TestReaper): nothing else.
+		os.WriteFile(file, []byte("reaped"), 0o644)
+		os.Exit(0)
+	}
 	proctest.RunHelpers()
 	if h, ok := helpers[filepath.Base(os.Args[0])]; ok {
 		h(os.Args[1:])

@@ -3,6 +3,7 @@
 package contain
 
 import (
+	"errors"
 	"syscall"
 	"time"
 )
@@ -46,6 +47,11 @@ func (p *Plan) End(grace time.Duration) []Found { return nil }
 
 // StartGuard does nothing off Linux.
 func StartGuard() error { return nil }
+
+// AddReaper fails off Linux: there is no guard to run reapers.
+func AddReaper(env string) error {
+	return errors.New("no guard runs reapers off Linux")
+}
 
 // RunGuardIfAsked returns at once off Linux.
 func RunGuardIfAsked() {}

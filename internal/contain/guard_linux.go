@@ -1,6 +1,7 @@
 package contain
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -20,7 +21,8 @@ import (
 // The guard: a copy of the running program, started at its first plan
 // with PROCTEST_GUARD set, which waits for its parent to close a pipe and
 // then kills what the parent's plans left: every cgroup the parent made,
-// then every process whose PROCTEST_PLAN names the parent.
+// then every process whose PROCTEST_PLAN names the parent. Last it runs
+// the reapers the parent registered over the same pipe, one line each.
 
 // RunGuardIfAsked runs the guard and exits if this program was started
 // as one; it returns at once otherwise.
@@ -30,12 +32,69 @@ func RunGuardIfAsked() {
 		return
 	}
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	io.Copy(io.Discard, os.Stdin)
+	var reapers []string
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		reapers = append(reapers, sc.Text())
+	}
+	io.Copy(io.Discard, os.Stdin) // a line too long: wait for the end all the same
 	if base := os.Getenv(cgroupGuardEnv); base != "" {
 		killCgroups(base, "proctest-"+prefix)
 	}
 	killTagged(prefix)
+	runReapers(reapers)
 	os.Exit(0)
+}
+
+// reaperTimeout is how long the guard gives each reaper.
+const reaperTimeout = time.Minute
+
+// runReapers runs this program again for each entry of reapers, with the
+// entry added to the environment, one after the other.
+func runReapers(reapers []string) {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, GuardEnv+"=") && !strings.HasPrefix(kv, cgroupGuardEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	for _, kv := range reapers {
+		// No output: the program's may be closed by now.
+		cmd := exec.Command("/proc/self/exe")
+		cmd.Env = append(env[:len(env):len(env)], kv)
+		if cmd.Start() != nil {
+			continue
+		}
+		t := time.AfterFunc(reaperTimeout, func() { cmd.Process.Kill() })
+		cmd.Wait()
+		t.Stop()
+	}
+}
+
+// AddReaper asks the guard, started if need be, to run this program again
+// with env ("KEY=value") added to its environment once the program has
+// ended and the guard has killed what its plans left. Each env is run
+// once, however often it is added.
+func AddReaper(env string) error {
+	if strings.ContainsAny(env, "\n\x00") || !strings.Contains(env, "=") {
+		return fmt.Errorf("reaper environment %q: not one KEY=value", env)
+	}
+	if err := StartGuard(); err != nil {
+		return err
+	}
+	guard.mu.Lock()
+	defer guard.mu.Unlock()
+	if guard.reapers[env] {
+		return nil
+	}
+	if _, err := guard.pipe.WriteString(env + "\n"); err != nil {
+		return fmt.Errorf("cannot register a reaper with the guard: %w", err)
+	}
+	if guard.reapers == nil {
+		guard.reapers = map[string]bool{}
+	}
+	guard.reapers[env] = true
+	return nil
 }
 
 // killCgroups kills the members of every cgroup under base whose name
@@ -118,8 +177,11 @@ var guard struct {
 	once sync.Once
 	err  error
 	// pipe is the guard's end of life: it must stay open, and so
-	// reachable, for the life of the program.
+	// reachable, for the life of the program. Reapers are written to it.
 	pipe *os.File
+
+	mu      sync.Mutex
+	reapers map[string]bool // written to pipe
 }
 
 // StartGuard starts the guard process once per program. An error means the
