@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/proctest/proctest"
 	"github.com/proctest/proctest/docker/internal/agent"
 )
 
@@ -74,4 +75,44 @@ func (s *session) applyNet(ctx context.Context, faults map[string]hostFaults) er
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// Apply implements proctest.NetSession: drops and new-connection drops by
+// host, loss per link (a link from any host, an empty From, is loss from
+// every other host). Rate limits are not done in containers: a state with
+// one is refused.
+func (s *session) Apply(ctx context.Context, st proctest.NetState) error {
+	if len(st.Rate) > 0 {
+		return errors.New("docker: rate limits between containers are not supported")
+	}
+	faults := map[string]hostFaults{}
+	for h, from := range st.Drop {
+		f := faults[h]
+		f.drop = append(f.drop, from...)
+		faults[h] = f
+	}
+	for h, from := range st.DropNew {
+		f := faults[h]
+		f.dropNew = append(f.dropNew, from...)
+		faults[h] = f
+	}
+	for l, frac := range st.Loss {
+		for _, to := range s.hosts {
+			if l.To != "" && l.To != to.name {
+				continue
+			}
+			for _, from := range s.hosts {
+				if from == to || l.From != "" && l.From != from.name {
+					continue
+				}
+				f := faults[to.name]
+				if f.loss == nil {
+					f.loss = map[string]float64{}
+				}
+				f.loss[from.name] = frac
+				faults[to.name] = f
+			}
+		}
+	}
+	return s.applyNet(ctx, faults)
 }
