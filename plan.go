@@ -427,7 +427,7 @@ const pkgPath = "github.com/proctest/proctest"
 // and returns what it finds as a *[PlanError], or nil. It starts nothing.
 func (p *Plan) Validate() error {
 	if errs := p.validate(); len(errs) > 0 {
-		return newPlanError(p, errs, "", nil, nil)
+		return newPlanError(p, errs, nil, nil, nil)
 	}
 	return nil
 }
