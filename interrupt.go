@@ -115,8 +115,12 @@ func handleSignal(sig os.Signal) {
 		killed += e.live.killAll()
 	}
 	in.mu.Unlock()
-	fmt.Fprintf(os.Stderr, "proctest: %v while stopping the plans after %v: killed %d processes; not waiting for the plans to end\n",
-		sig, first, killed)
+	what := "processes"
+	if killed == 1 {
+		what = "process"
+	}
+	fmt.Fprintf(os.Stderr, "proctest: %v while stopping the plans after %v: killed %d %s; not waiting for the plans to end\n",
+		sig, first, killed, what)
 	raise(sig.(syscall.Signal))
 }
 
