@@ -84,7 +84,10 @@ type Command struct {
 	Env []string
 	// Dir is the working directory; empty means the backend's default.
 	Dir string
-	// Stdin is the standard input; nil means the null device.
+	// Stdin is the standard input; nil means the null device. The plan
+	// gives a file: a reader that is not one ([Proc.Stdin]) is copied by
+	// the plan into a pipe, whose read end is given here, so that the
+	// copy is no part of the process's life.
 	Stdin io.Reader
 	// Stdout and Stderr receive the output. They are the plan's log
 	// files (or pipes to them when output is watched). A backend on this

@@ -33,9 +33,14 @@
 // plus [Plan.Env] and [Proc.Env], and writes stdout and stderr straight
 // into <name>.stdout and <name>.stderr in the plan's log directory, which
 // is deleted when the plan succeeds and kept when it fails ([LogDir],
-// [KeepLogs], PROCTEST_LOGDIR, PROCTEST_KEEP=1). [Plan.Go] runs a Go
-// function as a process of the plan, and [Plan.SpawnHelper] a Go function
-// as a separate process of the test binary.
+// [KeepLogs], PROCTEST_LOGDIR, PROCTEST_KEEP=1). The log root must be
+// owned by the user or root and not writable by others unless sticky; the
+// plan reaches its directory only through a handle held from its
+// creation. Logs in /dev/shm are bounded in memory, and moved to disk
+// when kept. What a process wrote is shown in reports with control
+// characters escaped (\x1b), so it cannot drive the terminal. [Plan.Go]
+// runs a Go function as a process of the plan, and [Plan.SpawnHelper] a
+// Go function as a separate process of the test binary.
 //
 // # Readiness
 //
@@ -117,7 +122,9 @@
 //     without a cgroup run and cleared when the last ends. Meanwhile,
 //     orphans of any child of the program become its children.
 //   - Interrupts: while plans run, SIGINT and SIGTERM stop every plan,
-//     print their reports and raise the signal again.
+//     print their reports and raise the signal again; a plan running
+//     when the signal came fails, even if its steps were done. A second
+//     signal meanwhile kills the plans' processes and raises it at once.
 //   - Flags read from the test binary, if defined: -update (rewrite golden
 //     files, see [Plan.ExpectStdoutFile]) and -test.gocoverdir (passed to
 //     helper programs, see [Helper]).

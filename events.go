@@ -68,6 +68,10 @@ type Event struct {
 }
 
 // String formats e as a timeline line: "+0.012s spawn server pid 4242".
+// Control characters and invalid UTF-8 in it, which may come from a
+// process (a line it printed, its command line), are written as escapes
+// such as \x1b, newlines too, so that the line is one line and a terminal
+// shows it as it is.
 func (e Event) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "+%.3fs %s", e.Elapsed.Seconds(), e.Kind)
@@ -96,5 +100,5 @@ func (e Event) String() string {
 	if e.Detail != "" {
 		b.WriteString(": " + e.Detail)
 	}
-	return b.String()
+	return visible(b.String(), false)
 }

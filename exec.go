@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Execute checks the whole plan, then runs its steps in order, then stops
@@ -30,16 +27,22 @@ func (p *Plan) Execute(ctx context.Context) error {
 	}
 	p.executed = true
 	if errs := p.validate(); len(errs) > 0 {
-		return newPlanError(p, errs, "", nil, nil)
+		return newPlanError(p, errs, nil, nil, nil)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	e := &executor{plan: p, cfg: &p.cfg, ctx: ctx, id: newPlanID()}
-	defer watchInterrupts(e, cancel)()
+	unregister := watchInterrupts(e, cancel)
 	err := e.run()
-	if err != nil && interruptedBy() != nil {
+	if sig, last := unregister(); sig != nil {
+		if err == nil {
+			err = interruptedError(p, sig)
+		}
 		// The program is about to end: say what happened now.
 		fmt.Fprintf(os.Stderr, "%v\n", err)
+		if last {
+			raise(sig.(syscall.Signal))
+		}
 	}
 	return err
 }
@@ -69,7 +72,10 @@ type executor struct {
 	ctx     context.Context
 	id      string  // unique on this machine
 	session Session // the backend opened for the plan
-	dir     string  // the plan's log directory
+	dir     string  // the plan's log directory, as first made
+	logs    *planLogs
+	mem     *memWatch // watches the memory the logs take, if they are in memory
+	moveOut bool      // the logs are in /dev/shm, to be moved to disk if kept
 	start   time.Time
 	exits   chan exitEvent
 	wg      sync.WaitGroup // the goroutines waiting for programs
@@ -82,25 +88,23 @@ type executor struct {
 	netSince time.Duration
 	// streams are the watched outputs, whose copies may fail.
 	streams []*watchedStream
+	// stdins are the copies of readers to the processes' stdin.
+	stdins []*stdinCopy
+	// live holds the processes that have not ended, for a second
+	// interrupt to kill.
+	live liveTasks
 }
 
 // run runs the plan, as described at Execute.
 func (e *executor) run() error {
-	root := e.cfg.logRoot
-	if root == "" {
-		root = defaultLogRoot()
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return newPlanError(e.plan, []error{fmt.Errorf("proctest: log directory: %w", err)}, "", nil, nil)
-	}
-	dir, err := os.MkdirTemp(root, "proctest-"+safeName(e.plan.name)+"-")
+	notes, err := e.openLogs()
 	if err != nil {
-		return newPlanError(e.plan, []error{fmt.Errorf("proctest: log directory: %w", err)}, "", nil, nil)
+		return newPlanError(e.plan, []error{err}, nil, nil, nil)
 	}
+	dir := e.logs.path
 	e.dir = dir
 	e.start = time.Now()
 	e.emit(Event{Kind: EventPlanStart, Detail: "logs in " + dir})
-	var notes []Event
 	session, err := e.cfg.backend.Open(e.ctx, PlanInfo{Name: e.plan.name, ID: e.id, LogDir: dir,
 		Report: func(msg string, warning bool) {
 			kind := EventInfo
@@ -110,8 +114,8 @@ func (e *executor) run() error {
 			notes = append(notes, Event{Kind: kind, Detail: msg})
 		}})
 	if err != nil {
-		os.RemoveAll(dir)
-		return newPlanError(e.plan, []error{fmt.Errorf("proctest: backend: %w", err)}, "", nil, nil)
+		e.dropLogs()
+		return newPlanError(e.plan, []error{fmt.Errorf("proctest: backend: %w", err)}, nil, nil, nil)
 	}
 	for _, ev := range notes {
 		e.emit(ev)
@@ -126,8 +130,8 @@ func (e *executor) run() error {
 	}
 	if err != nil {
 		e.session.Close()
-		os.RemoveAll(dir)
-		return newPlanError(e.plan, []error{err}, "", nil, nil)
+		e.dropLogs()
+		return newPlanError(e.plan, []error{err}, nil, nil, nil)
 	}
 	starts := len(e.plan.procs)
 	for _, s := range e.plan.steps {
@@ -156,22 +160,26 @@ func (e *executor) run() error {
 		}
 	}
 	errs = append(errs, e.finish(len(errs) > 0)...)
-	if len(errs) == 0 && e.cfg.keepLogs {
+	failed := len(errs) > 0
+	e.endLogs(failed)
+	if !failed && e.cfg.keepLogs {
 		// A passing plan whose logs are kept says where.
-		e.emit(Event{Kind: EventPlanEnd, Detail: keptNote(e.dir)})
+		e.emit(Event{Kind: EventPlanEnd, Detail: keptNote(e.logs.path)})
 		e.writeTimeline(false)
+		e.logs.close()
 		return nil
 	}
 	e.emit(Event{Kind: EventPlanEnd})
 
-	if len(errs) == 0 {
-		os.RemoveAll(e.dir)
+	if !failed {
+		e.logs.remove()
 		return nil
 	}
+	defer e.logs.close()
 	e.plan.reportNotes = e.notes()
-	pe := newPlanError(e.plan, errs, e.dir, e.events, e.plan.procs)
+	pe := newPlanError(e.plan, errs, e.logs, e.events, e.plan.procs)
 	if err := e.writeTimeline(true); err == nil {
-		pe.report += "\ntimeline page: " + filepath.Join(e.dir, "timeline.html")
+		pe.report += "\ntimeline page: " + filepath.Join(e.logs.path, "timeline.html")
 	}
 	return pe
 }
@@ -179,15 +187,9 @@ func (e *executor) run() error {
 // writeTimeline writes the timeline page of the plan into its log
 // directory.
 func (e *executor) writeTimeline(failed bool) error {
-	f, err := os.OpenFile(filepath.Join(e.dir, "timeline.html"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	err = WriteTimeline(f, Timeline{Plan: e.plan.name, Events: e.events, Failed: failed, LogDir: e.dir, LinkBase: "."})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return e.logs.createNew("timeline.html", func(f *os.File) error {
+		return WriteTimeline(f, Timeline{Plan: e.plan.name, Events: e.events, Failed: failed, LogDir: e.logs.path, LinkBase: "."})
+	})
 }
 
 // emit records ev in the timeline and passes it to the OnEvent function.
@@ -249,7 +251,7 @@ func (e *executor) runStep(s *Step) error {
 	case stepExpect:
 		p := s.procs[0]
 		p.waitStreams()
-		return s.expect.check(s, p, e.dir)
+		return s.expect.check(s, p, e.logs)
 	}
 	panic("proctest: unknown step kind")
 }
@@ -270,7 +272,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	}
 	var logs [2]*os.File
 	for i, name := range streamNames {
-		f, err := openLog(e.dir, p.name, name, restart)
+		f, err := openLog(e.logs, p.name, name, restart)
 		if err != nil {
 			closeAll(logs[:])
 			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
@@ -309,7 +311,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
 		}
 		readers[i], child[i] = r, w
-		p.streams[i] = &watchedStream{waits: p.runs[run][i], eof: make(chan struct{}), log: logs[i].Name()}
+		p.streams[i] = &watchedStream{waits: p.runs[run][i], eof: make(chan struct{}), log: logs[i].Name(), r: r}
 		e.streams = append(e.streams, p.streams[i])
 	}
 	dir := p.Dir
@@ -344,6 +346,19 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
 		}
 	}
+	// A reader other than a file is copied to the process through a
+	// pipe, by a copy the plan owns.
+	stdin, sc, err := pipeStdin(p.Stdin)
+	if err != nil {
+		closeAll(logs[:])
+		closeAll(readers[:])
+		closeAll(child[:])
+		if lazy {
+			in.release()
+		}
+		p.running = false
+		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+	}
 	env := append(e.plan.expandAll(e.plan.Env), e.plan.expandAll(p.Env)...)
 	args, dir := e.plan.expandAll(p.args), e.plan.expand(dir)
 	start := e.session.Start
@@ -352,8 +367,11 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	}
 	h, err := start(&Command{
 		Name: p.name, Pausable: p.pausable, Path: p.path, Args: args, Env: env, Dir: dir,
-		Stdin: p.Stdin, Stdout: child[0], Stderr: child[1], Setup: p.Setup,
+		Stdin: stdin, Stdout: child[0], Stderr: child[1], Setup: p.Setup,
 	})
+	if sc != nil {
+		e.stdins = append(e.stdins, sc.start(err == nil))
+	}
 	for i := range child {
 		child[i].Close()
 		if readers[i] != nil && err != nil {
@@ -379,6 +397,7 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		}
 	}
 	p.handle = h
+	e.live.add(h)
 	p.pid.Store(int64(h.Pid()))
 	detail := ""
 	if restart {
@@ -434,35 +453,24 @@ func (e *executor) startGo(p *Proc, stdout, stderr *os.File) {
 	p.goKill = 0
 	p.goMu.Unlock()
 	// The goroutine is joined through its exit event, not e.wg: a
-	// function that ignores its context cannot be waited for.
+	// function that ignores its context cannot be waited for. Its end
+	// is reported from a deferred call, which runs even when the
+	// function ends the goroutine with runtime.Goexit.
 	go func() {
-		st := runGoFunc(ctx, p.fn, stderr)
-		cancel()
-		stdout.Close()
-		stderr.Close()
-		p.goMu.Lock()
-		if p.goKill != 0 {
-			st = Status{Signal: p.goKill}
-		}
-		p.goMu.Unlock()
-		e.exits <- exitEvent{proc: p, status: st, at: time.Since(e.start)}
+		var st Status
+		defer func() {
+			cancel()
+			stdout.Close()
+			stderr.Close()
+			p.goMu.Lock()
+			if p.goKill != 0 {
+				st = Status{Signal: p.goKill}
+			}
+			p.goMu.Unlock()
+			e.exits <- exitEvent{proc: p, status: st, at: time.Since(e.start)}
+		}()
+		runGoFunc(ctx, p.fn, stderr, &st)
 	}()
-}
-
-// runGoFunc calls fn and turns its end into a status: nil is exit 0, an
-// error exit 1 and a panic exit 2, with the error or panic in stderr.
-func runGoFunc(ctx context.Context, fn func(context.Context) error, stderr *os.File) (st Status) {
-	defer func() {
-		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "panic: %v\n\n%s", r, debug.Stack())
-			st = Status{Code: 2}
-		}
-	}()
-	if err := fn(ctx); err != nil {
-		fmt.Fprintf(stderr, "%v\n", err)
-		return Status{Code: 1}
-	}
-	return Status{}
 }
 
 // signal sends sig to p; for a Go step, it cancels its context.
@@ -511,6 +519,9 @@ func (e *executor) noteExit(ev exitEvent) {
 	p := ev.proc
 	p.running = false
 	p.paused = false
+	if p.handle != nil {
+		e.live.remove(p.handle)
+	}
 	p.handle = nil // a small record of an ended process is all a plan keeps
 	p.status = ev.status
 	p.endedAt = ev.at
@@ -695,7 +706,7 @@ func (e *executor) finish(failed bool) []error {
 	if len(leftovers) > 0 && !failed && !e.cfg.allowDaemons {
 		errs = append(errs, &StillRunningError{Procs: leftovers})
 	}
-	e.wg.Wait()
+	errs = append(errs, e.joinCopies()...)
 	return append(errs, e.logErrors()...)
 }
 
@@ -705,12 +716,11 @@ func (e *executor) finish(failed bool) []error {
 func (e *executor) logErrors() []error {
 	var errs []error
 	for _, ws := range e.streams {
-		if ws.err != nil {
+		if ws.ended() && ws.err != nil {
 			errs = append(errs, fmt.Errorf("proctest: log %s: %w: output was lost", ws.log, ws.err))
 		}
 	}
-	var st unix.Statfs_t
-	if err := unix.Statfs(e.dir, &st); err == nil && (st.Bfree == 0 || os.Geteuid() != 0 && st.Bavail == 0) {
+	if fsFull(e.logs.root) {
 		errs = append(errs, fmt.Errorf("proctest: logs: the file system of %s is full (%v): output of the plan's processes may be lost", e.dir, syscall.ENOSPC))
 	}
 	return errs
@@ -747,11 +757,7 @@ func (e *executor) stopAll() []Leftover {
 		p.killedBy = signalName(sig)
 		e.signal(p, sig)
 	}
-	stopGrace := e.cfg.stopGrace
-	if e.ctx.Err() != nil {
-		// Interrupted, or at the test's deadline: no time to lose.
-		stopGrace = min(stopGrace, interruptGrace)
-	}
+	stopGrace := e.stopGrace()
 	grace := time.NewTimer(stopGrace)
 	defer grace.Stop()
 	stillRunning := len(running)
@@ -763,13 +769,21 @@ func (e *executor) stopAll() []Leftover {
 			stillRunning--
 		case <-grace.C:
 			if escalated {
-				// Only Go steps that ignore their context get here.
+				// Go steps that ignore their context get here, and
+				// programs whose end the backend never reports.
 				for _, p := range running {
-					if p.running {
+					if !p.running {
+						continue
+					}
+					if p.isGo() {
 						p.killedBy = "nothing: the Go function did not return"
 						e.emit(Event{Kind: EventWarning, Proc: p.name, Detail: "Go function did not return after its context was canceled; it is left running"})
-						stillRunning--
+					} else {
+						p.killedBy = fmt.Sprintf("nothing seen: its end was not reported %v after SIGKILL", stopGrace)
+						e.emit(Event{Kind: EventWarning, Proc: p.name, Pid: p.Pid(),
+							Detail: fmt.Sprintf("its end was not reported %v after SIGKILL; the plan stops waiting for it", stopGrace)})
 					}
+					stillRunning--
 				}
 				break
 			}
@@ -790,6 +804,17 @@ func (e *executor) stopAll() []Leftover {
 		left = append(left, Leftover{Name: p.name, Pid: p.Pid(), Command: commandLine(p), Stopped: p.killedBy})
 	}
 	return left
+}
+
+// stopGrace returns the stop ladder's grace: how long a process has
+// between SIGTERM and SIGKILL, and how long the end of a plan waits for
+// anything.
+func (e *executor) stopGrace() time.Duration {
+	if e.ctx.Err() != nil {
+		// Interrupted, or at the test's deadline: no time to lose.
+		return min(e.cfg.stopGrace, interruptGrace)
+	}
+	return e.cfg.stopGrace
 }
 
 // commandLine returns p's command line, or "Go function" for a Go step.

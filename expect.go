@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -93,10 +92,10 @@ func updateGolden() bool {
 	return f != nil && f.Value.String() == "true"
 }
 
-// check checks the output of proc in the log directory dir.
-func (x *expectation) check(s *Step, proc *Proc, dir string) error {
+// check checks the output of proc in the plan's logs.
+func (x *expectation) check(s *Step, proc *Proc, logs *planLogs) error {
 	stream := streamNames[x.stream]
-	got, err := os.ReadFile(filepath.Join(dir, proc.name+"."+stream))
+	got, err := logs.readFile(proc.name + "." + stream)
 	if err != nil {
 		return fmt.Errorf("%s%w", prefix(s.where, s.name), err)
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxNameLen bounds a process name, so that "<name>.stdout" stays a valid
@@ -57,53 +57,80 @@ func (n *names) unique(base string) string {
 	return name
 }
 
-// openLog opens the log file dir/name.stream for the process to write to:
-// a new file, or the existing one when a process restarts. Every write
-// appends, so that what an earlier run of the process (or a descendant of
-// it) still writes never overwrites a later one's.
-func openLog(dir, name, stream string, restart bool) (*os.File, error) {
-	flag := os.O_WRONLY | os.O_APPEND
-	if !restart {
-		flag |= os.O_CREATE | os.O_EXCL
+// openLog opens the log file name.stream in the plan's log directory for
+// the process to write to: a new file, or the existing one when a process
+// restarts. Every write appends, so that what an earlier run of the
+// process (or a descendant of it) still writes never overwrites a later
+// one's.
+func openLog(logs *planLogs, name, stream string, restart bool) (*os.File, error) {
+	if restart {
+		return logs.appendTo(name + "." + stream)
 	}
-	return os.OpenFile(filepath.Join(dir, name+"."+stream), flag, 0o600)
+	return logs.create(name + "." + stream)
 }
 
-// tailBytes is how much of the end of a log the report reads.
-const tailBytes = 16 << 10
+const (
+	// tailBytes is how much of the end of a log the report reads.
+	tailBytes = 16 << 10
+	// tailLineBytes is how much of a line the report shows at most: its
+	// end.
+	tailLineBytes = 1 << 10
+	// cutMark starts a line of the report that shows only the end of a
+	// line: the first one read, when the bytes read start within it, or
+	// one longer than tailLineBytes.
+	cutMark = "[...] "
+)
 
-// tail returns the last n lines of the file at path, and whether lines were
-// left out before them.
-func tail(path string, n int) (lines []string, cut bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
+// tail returns the last n lines of the log f, and whether anything came
+// before them. A line shown only in part starts with cutMark; a log with
+// no newline in its last bytes (one endless line) is such a line.
+func tail(f *os.File, n int) (lines []string, cut bool, err error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, false, err
 	}
-	off := st.Size() - tailBytes
-	if off < 0 {
-		off = 0
-	}
+	off := max(st.Size()-tailBytes, 0)
 	buf := make([]byte, st.Size()-off)
 	if _, err := f.ReadAt(buf, off); err != nil && err != io.EOF {
 		return nil, false, err
 	}
+	partial := false
+	if off > 0 {
+		cut = true
+		var prev [1]byte
+		if _, err := f.ReadAt(prev[:], off-1); err == nil && prev[0] != '\n' {
+			partial = true
+		}
+	}
 	buf = bytes.TrimSuffix(buf, []byte("\n"))
 	if len(buf) == 0 {
-		return nil, off > 0, nil
+		return nil, cut, nil
 	}
 	all := strings.Split(string(buf), "\n")
-	if off > 0 {
-		all = all[1:] // the first line may be cut
-		cut = true
-	}
 	if len(all) > n {
 		all = all[len(all)-n:]
-		cut = true
+		cut, partial = true, false
+	}
+	for i, l := range all {
+		part := i == 0 && partial
+		if len(l) > tailLineBytes {
+			l, part = l[len(l)-tailLineBytes:], true
+		}
+		if part {
+			l = cutMark + trimRuneStart(l)
+		}
+		all[i] = l
 	}
 	return all, cut, nil
+}
+
+// trimRuneStart removes from s the end of a UTF-8 character that a cut
+// left at its start.
+func trimRuneStart(s string) string {
+	for i := 0; i < utf8.UTFMax-1 && i < len(s); i++ {
+		if utf8.RuneStart(s[i]) {
+			return s[i:]
+		}
+	}
+	return s
 }

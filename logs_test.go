@@ -1,6 +1,7 @@
 package proctest
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,4 +60,36 @@ func FuzzSafeName(f *testing.F) {
 			t.Fatalf("log of %q would be %s, outside %s", s, p, dir)
 		}
 	})
+}
+
+func TestTail(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", tailLineBytes+10)
+	tests := []struct {
+		name, log string
+		want      []string
+		cut       bool
+	}{
+		{name: "empty", log: "", want: nil},
+		{name: "a few lines", log: "a\nb\n", want: []string{"a", "b"}},
+		{name: "no final newline", log: "a\nb", want: []string{"a", "b"}},
+		{name: "more lines than shown", log: strings.Repeat("l\n", tailLines+5), want: strings.Split(strings.Repeat("l ", tailLines)[:2*tailLines-1], " "), cut: true},
+		{name: "a long line", log: "start\n" + long + "\n", want: []string{"start", cutMark + long[10:]}},
+		{name: "one endless line", log: strings.Repeat("y", 3*tailBytes) + "END", want: []string{cutMark + strings.Repeat("y", tailLineBytes-3) + "END"}, cut: true},
+		{name: "the bytes read start within a line", log: strings.Repeat("z", 100) + "\n" + strings.Repeat("w", tailBytes-10) + "\nlast\n",
+			want: []string{cutMark + "zzz", cutMark + strings.Repeat("w", tailLineBytes), "last"}, cut: true},
+		{name: "a character cut in two", log: strings.Repeat("é", tailBytes), want: []string{cutMark + strings.Repeat("é", tailLineBytes/2)}, cut: true},
+	}
+	for _, tt := range tests {
+		f, err := os.CreateTemp(t.TempDir(), "log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(tt.log)
+		lines, cut, err := tail(f, tailLines)
+		f.Close()
+		if err != nil || cut != tt.cut || strings.Join(lines, "|") != strings.Join(tt.want, "|") || len(lines) != len(tt.want) {
+			t.Errorf("%s: tail = %.60q (%d lines), %v, %v; want %.60q (%d lines), %v", tt.name, lines, len(lines), cut, err, tt.want, len(tt.want), tt.cut)
+		}
+	}
 }

@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // An Option changes how a plan runs. Options are given to [New] or [Run].
@@ -23,13 +20,16 @@ type config struct {
 	allowDaemons bool
 	backend      Backend
 	onEvent      []func(Event)
+	mem          memConfig
 }
 
 // defaultConfig returns the settings before options: the environment
 // variables PROCTEST_LOGDIR and PROCTEST_KEEP=1 act as LogDir and KeepLogs.
+// With no log root set, each plan chooses one as it starts.
 func defaultConfig() config {
 	c := config{
-		logRoot:   defaultLogRoot(),
+		logRoot:   os.Getenv("PROCTEST_LOGDIR"),
+		mem:       defaultMem,
 		keepLogs:  os.Getenv("PROCTEST_KEEP") == "1",
 		stopGrace: 2 * time.Second,
 		backend:   Local,
@@ -44,10 +44,23 @@ func (f optionFunc) apply(c *config) { f(c) }
 // LogDir sets the directory under which each plan makes its own log
 // directory. By default it is the environment variable PROCTEST_LOGDIR or,
 // if that is empty, /dev/shm when it is a memory file system of at least
-// 1 GiB that this program can write to, or else the system's temporary
-// directory. (A plan creates two files a process: on a disk that can cost
-// more than starting the process itself.) The directory is created if
-// needed.
+// 1 GiB that this program can write to and that has 512 MiB free, or else
+// the system's temporary directory. (A plan creates two files a process:
+// on a disk that can cost more than starting the process itself.) The
+// directory is created if needed.
+//
+// The directory must be owned by this user or root, and not writable by
+// other users unless its sticky bit is set (as for /tmp): a plan refuses
+// to start with another, naming it and why. Each plan makes its own
+// directory in it, open to no one else, and reaches its files only
+// through a handle held from its creation.
+//
+// Logs on a memory file system take memory. While a plan runs, its logs
+// may take 1 GiB of it (and at most half of what was free when it
+// started): past that, the plan warns and cuts the middle out of its
+// largest logs, marking the cut. When the plan chose /dev/shm itself, the
+// logs of a plan that fails or keeps its logs are moved to disk as it
+// ends, to the system's temporary directory, and the report names where.
 func LogDir(root string) Option {
 	return optionFunc(func(c *config) { c.logRoot = root })
 }
@@ -90,25 +103,10 @@ func OnEvent(fn func(Event)) Option {
 // defaultLogRoot returns where plans make their log directories unless
 // told otherwise: see LogDir.
 func defaultLogRoot() string {
-	if dir := os.Getenv("PROCTEST_LOGDIR"); dir != "" {
-		return dir
-	}
-	logRootOnce.Do(func() {
-		logRoot = os.TempDir()
-		var st unix.Statfs_t
-		const tmpfsMagic = 0x01021994
-		if unix.Statfs("/dev/shm", &st) == nil && st.Type == tmpfsMagic &&
-			uint64(st.Blocks)*uint64(st.Bsize) >= 1<<30 && unix.Access("/dev/shm", unix.W_OK) == nil {
-			logRoot = "/dev/shm"
-		}
-	})
-	return logRoot
+	c := defaultConfig()
+	root, _, _ := c.chooseLogRoot()
+	return root
 }
-
-var (
-	logRootOnce sync.Once
-	logRoot     string
-)
 
 // LogRoot returns the directory under which the plan makes its log
 // directory when it runs: as [LogDir] set it, or the default LogDir

@@ -272,7 +272,10 @@ func (p *Plan) spawn(verb string, argvs [][]string) []*Proc {
 // named name. It takes part like any process: it must be waited for or
 // killed. Returning nil counts as exit 0; returning an error counts as
 // exit 1, with the error's text in its stderr log and the report; a panic
-// counts as exit 2, with the panic and stack in its stderr log. [Plan.Kill]
+// counts as exit 2, with the panic and stack in its stderr log; ending
+// the goroutine with runtime.Goexit, as t.Fatal, t.FailNow and testify's
+// require do, counts as exit 1 at once, with where it was called in its
+// stderr log (what the test said is in the test's own log). [Plan.Kill]
 // cancels ctx and counts as death by the signal; fn must then return
 // soon. [Stdout] and [Stderr] give fn writers to its log files.
 func (p *Plan) Go(name string, fn func(ctx context.Context) error) *Proc {
@@ -519,7 +522,7 @@ const pkgPath = "github.com/proctest/proctest"
 // and returns what it finds as a *[PlanError], or nil. It starts nothing.
 func (p *Plan) Validate() error {
 	if errs := p.validate(); len(errs) > 0 {
-		return newPlanError(p, errs, "", nil, nil)
+		return newPlanError(p, errs, nil, nil, nil)
 	}
 	return nil
 }

@@ -76,7 +76,9 @@ type Proc struct {
 	Dir string
 	// Stdin is the process's standard input. With Stdin nil it reads
 	// from the null device. An *os.File is passed to the process as is;
-	// any other reader is copied to it through a pipe.
+	// any other reader is copied to it through a pipe, by the plan: the
+	// process's end is seen when it ends, even if a child of it holds
+	// stdin open, and the copy stops at the end of the plan.
 	Stdin io.Reader
 	// Setup, if not nil, is called with the command just before a local
 	// process starts, to adjust what the plan has no setting for. It must

@@ -12,6 +12,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -340,6 +341,24 @@ type watchedStream struct {
 	eof   chan struct{} // closed when the copy is over
 	err   error         // the first error writing the log, set before eof
 	log   string        // the log file's path
+	r     *os.File      // the pipe's read end, which stop closes
+	cut   atomic.Bool   // set by stop: the errors that follow are its doing
+}
+
+// ended reports whether the copy is over.
+func (ws *watchedStream) ended() bool {
+	select {
+	case <-ws.eof:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop cuts the copy short, by closing the pipe it reads.
+func (ws *watchedStream) stop() {
+	ws.cut.Store(true)
+	ws.r.Close()
 }
 
 // copyOutput copies r to the log file f, matching lines against the waits
@@ -379,7 +398,7 @@ func (ws *watchedStream) copyOutput(r, f *os.File) {
 		_, _ = drain(r)
 		return
 	}
-	if _, err := f.ReadFrom(r); err != nil {
+	if _, err := f.ReadFrom(r); err != nil && !ws.cut.Load() {
 		ws.err = err
 		drain(r)
 	}

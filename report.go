@@ -3,7 +3,6 @@ package proctest
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 )
 
@@ -15,13 +14,17 @@ const (
 )
 
 // newPlanError builds the PlanError and its report for the failures errs
-// of plan p, whose logs are kept in dir ("" if it has none).
-func newPlanError(p *Plan, errs []error, dir string, events []Event, procs []*Proc) *PlanError {
+// of plan p, whose logs are kept in logs (nil if it has none). What came
+// from processes is made visible: see visible.
+func newPlanError(p *Plan, errs []error, logs *planLogs, events []Event, procs []*Proc) *PlanError {
 	errs = flatten(errs)
-	e := &PlanError{Plan: p.name, Errors: errs, LogDir: dir, Events: events}
+	e := &PlanError{Plan: p.name, Errors: errs, Events: events}
+	if logs != nil {
+		e.LogDir = logs.path
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "proctest: plan %s failed", p.name)
-	if dir == "" {
+	if logs == nil {
 		b.WriteString(" before it started anything")
 	}
 	b.WriteString(":\n")
@@ -35,18 +38,21 @@ func newPlanError(p *Plan, errs []error, dir string, events []Event, procs []*Pr
 	for _, proc := range procs {
 		byName[proc.name] = proc
 	}
-	if dir != "" {
+	if logs != nil {
 		for _, name := range involved(errs) {
 			proc := byName[name]
 			if proc == nil {
 				continue
 			}
 			for _, stream := range []string{"stderr", "stdout"} {
-				writeTail(&b, proc, filepath.Join(dir, name+"."+stream), stream)
+				writeTail(&b, proc, logs, stream)
 			}
 		}
 		writeFacts(&b, p, events)
-		fmt.Fprintf(&b, "\nlogs kept in %s\n", dir)
+		fmt.Fprintf(&b, "\nlogs kept in %s\n", logs.path)
+		if logs.moved() {
+			b.WriteString("(but that path no longer leads to them: the directory, or one above it, was renamed or replaced while the plan ran)\n")
+		}
 	}
 	if len(events) > 0 {
 		b.WriteString("\ntimeline:\n")
@@ -63,13 +69,19 @@ func newPlanError(p *Plan, errs []error, dir string, events []Event, procs []*Pr
 			fmt.Fprintf(&b, "\t%s\n", ev)
 		}
 	}
-	e.report = strings.TrimRight(b.String(), "\n")
+	e.report = visible(strings.TrimRight(b.String(), "\n"), true)
 	return e
 }
 
 // writeTail writes the last lines of one log of proc to b.
-func writeTail(b *strings.Builder, proc *Proc, path, stream string) {
-	lines, cut, err := tail(path, tailLines)
+func writeTail(b *strings.Builder, proc *Proc, logs *planLogs, stream string) {
+	f, err := logs.open(proc.name + "." + stream)
+	var lines []string
+	var cut bool
+	if err == nil {
+		lines, cut, err = tail(f, tailLines)
+		f.Close()
+	}
 	switch {
 	case err != nil:
 		fmt.Fprintf(b, "\n%s %s: %v\n", proc.label(), stream, err)
@@ -77,7 +89,10 @@ func writeTail(b *strings.Builder, proc *Proc, path, stream string) {
 		fmt.Fprintf(b, "\n%s %s: empty\n", proc.label(), stream)
 	default:
 		what := "all of it"
-		if cut {
+		switch {
+		case cut && len(lines) == 1:
+			what = "last line"
+		case cut:
 			what = fmt.Sprintf("last %d lines", len(lines))
 		}
 		fmt.Fprintf(b, "\n%s %s, %s:\n", proc.label(), stream, what)

@@ -12,8 +12,10 @@
 //
 // run prints, in the style of go test, a --- PASS or --- FAIL line for each
 // plan with its duration and, for a failure, the report; then a summary.
-// It exits 0 when every plan passes, 1 when one fails, and 2 for a usage
-// error or a script that cannot be read or parsed. check reads and
+// It exits 0 when every plan passes, 1 when one fails or the run is
+// interrupted (by SIGINT or SIGTERM, even in the last moments of a plan:
+// an interrupted run never passes), and 2 for a usage error or a script
+// that cannot be read or parsed. check reads and
 // validates scripts without running anything. help lists the steps a
 // script is made of.
 package main
@@ -60,7 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "run":
-		return runCmd(args[1:], stdout, stderr)
+		// SIGINT and SIGTERM stop the plans cleanly; their logs are kept.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runCmd(ctx, args[1:], stdout, stderr)
 	case "check":
 		return checkCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
@@ -85,7 +90,9 @@ type runFlags struct {
 	timeline string
 }
 
-func runCmd(args []string, stdout, stderr io.Writer) int {
+// runCmd runs proctest run with args; ctx is done when the command is
+// interrupted.
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("proctest run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f runFlags
@@ -130,10 +137,6 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	// SIGINT and SIGTERM stop the plans cleanly; their logs are kept.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	out := &printer{w: stdout, json: f.json, verbose: f.verbose}
 	var (
 		wg     sync.WaitGroup
@@ -156,8 +159,10 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		}()
 	}
 	wg.Wait()
-	out.summary(len(scripts)-failed, failed, time.Since(start))
-	if failed > 0 {
+	// A run interrupted, even after its last plan, does not pass.
+	interrupted := ctx.Err() != nil
+	out.summary(len(scripts)-failed, failed, interrupted, time.Since(start))
+	if failed > 0 || interrupted {
 		return 1
 	}
 	return 0
@@ -165,8 +170,8 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 
 // runScript runs one script and prints its result; it reports whether the
 // plan passed.
-func runScript(ctx context.Context, s *script.Script, f *runFlags, out *printer, several bool) bool {
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+func runScript(interrupted context.Context, s *script.Script, f *runFlags, out *printer, several bool) bool {
+	ctx, cancel := context.WithTimeout(interrupted, f.timeout)
 	defer cancel()
 	var events []proctest.Event
 	opts := []proctest.Option{proctest.OnEvent(func(e proctest.Event) {
@@ -183,6 +188,9 @@ func runScript(ctx context.Context, s *script.Script, f *runFlags, out *printer,
 	begin := time.Now()
 	err := s.Run(ctx, opts...)
 	elapsed := time.Since(begin)
+	if err == nil && interrupted.Err() != nil {
+		err = fmt.Errorf("proctest: %s: interrupted by a signal as it ended: a run that was interrupted does not pass", s.Name)
+	}
 	if f.timeline != "" {
 		path := f.timeline
 		if several {
@@ -329,7 +337,7 @@ func (p *printer) event(e proctest.Event) {
 		b, _ := json.Marshal(e)
 		fmt.Fprintf(p.w, "%s\n", b)
 	case p.verbose:
-		fmt.Fprintf(p.w, "    %s: %s\n", e.Plan, e)
+		fmt.Fprintf(p.w, "    %s: %s\n", e.Plan, e) // e.String escapes what came from processes
 	}
 }
 
@@ -358,13 +366,17 @@ func (p *printer) result(name string, err error, elapsed time.Duration, note str
 	}
 }
 
-func (p *printer) summary(passed, failed int, elapsed time.Duration) {
+func (p *printer) summary(passed, failed int, interrupted bool, elapsed time.Duration) {
 	if p.json {
 		return
 	}
 	word := "PASS"
-	if failed > 0 {
+	if failed > 0 || interrupted {
 		word = "FAIL"
 	}
-	fmt.Fprintf(p.w, "%s (%.2fs)\n%d passed, %d failed\n", word, elapsed.Seconds(), passed, failed)
+	fmt.Fprintf(p.w, "%s (%.2fs)\n%d passed, %d failed", word, elapsed.Seconds(), passed, failed)
+	if interrupted {
+		p.w.Write([]byte(", interrupted"))
+	}
+	p.w.Write([]byte("\n"))
 }
