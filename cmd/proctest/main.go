@@ -139,11 +139,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	out := &printer{w: stdout, json: f.json, verbose: f.verbose}
 	var (
-		wg     sync.WaitGroup
-		sem    = make(chan struct{}, f.parallel)
-		mu     sync.Mutex
-		failed int
-		start  = time.Now()
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, f.parallel)
+		mu      sync.Mutex
+		failed  int
+		skipped int
+		start   = time.Now()
 	)
 	for _, s := range scripts {
 		wg.Add(1)
@@ -151,9 +152,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if !runScript(ctx, s, &f, out, len(scripts) > 1) {
+			switch runScript(ctx, s, &f, out, len(scripts) > 1) {
+			case failedPlan:
 				mu.Lock()
 				failed++
+				mu.Unlock()
+			case skippedPlan:
+				mu.Lock()
+				skipped++
 				mu.Unlock()
 			}
 		}()
@@ -161,7 +167,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	wg.Wait()
 	// A run interrupted, even after its last plan, does not pass.
 	interrupted := ctx.Err() != nil
-	out.summary(len(scripts)-failed, failed, interrupted, time.Since(start))
+	out.summary(len(scripts)-failed-skipped, failed, skipped, interrupted, time.Since(start))
 	if failed > 0 || interrupted {
 		return 1
 	}
@@ -170,7 +176,17 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // runScript runs one script and prints its result; it reports whether the
 // plan passed.
-func runScript(interrupted context.Context, s *script.Script, f *runFlags, out *printer, several bool) bool {
+// The outcomes of a plan.
+const (
+	passedPlan = iota
+	failedPlan
+	skippedPlan
+)
+
+// runScript runs one plan and prints its outcome. A plan needing what
+// this machine cannot do (hosts without root) is skipped, except in CI
+// (the CI environment variable set), where it fails.
+func runScript(interrupted context.Context, s *script.Script, f *runFlags, out *printer, several bool) int {
 	ctx, cancel := context.WithTimeout(interrupted, f.timeout)
 	defer cancel()
 	var events []proctest.Event
@@ -207,8 +223,16 @@ func runScript(interrupted context.Context, s *script.Script, f *runFlags, out *
 			note = e.Detail // with -keep, where the logs are kept
 		}
 	}
+	var unsupported *proctest.UnsupportedError
+	if errors.As(err, &unsupported) && os.Getenv("CI") == "" {
+		out.skip(s.Name, unsupported.Error(), elapsed)
+		return skippedPlan
+	}
 	out.result(s.Name, err, elapsed, note)
-	return err == nil
+	if err != nil {
+		return failedPlan
+	}
+	return passedPlan
 }
 
 // writeTimeline writes the timeline page of one plan to path.
@@ -366,7 +390,19 @@ func (p *printer) result(name string, err error, elapsed time.Duration, note str
 	}
 }
 
-func (p *printer) summary(passed, failed int, interrupted bool, elapsed time.Duration) {
+// skip prints that a plan was skipped, and why.
+func (p *printer) skip(name, why string, elapsed time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		b, _ := json.Marshal(jsonResult{Time: time.Now(), Plan: name, Event: "skip", Elapsed: elapsed.Seconds(), Report: why})
+		fmt.Fprintf(p.w, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(p.w, "--- SKIP: %s (%.2fs)\n    %s\n", name, elapsed.Seconds(), why)
+}
+
+func (p *printer) summary(passed, failed, skipped int, interrupted bool, elapsed time.Duration) {
 	if p.json {
 		return
 	}
@@ -375,6 +411,9 @@ func (p *printer) summary(passed, failed int, interrupted bool, elapsed time.Dur
 		word = "FAIL"
 	}
 	fmt.Fprintf(p.w, "%s (%.2fs)\n%d passed, %d failed", word, elapsed.Seconds(), passed, failed)
+	if skipped > 0 {
+		fmt.Fprintf(p.w, ", %d skipped", skipped)
+	}
 	if interrupted {
 		p.w.Write([]byte(", interrupted"))
 	}
