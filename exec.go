@@ -270,14 +270,26 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		// Let the copy of the last run's output end first.
 		p.waitStreams()
 	}
+	// What a start that fails has opened is closed in one place, fail.
+	var opened []*os.File
+	var release func()
+	fail := func(err error) error {
+		closeAll(opened)
+		if release != nil {
+			release()
+		}
+		p.running = false
+		p.streams = [2]*watchedStream{}
+		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+	}
 	var logs [2]*os.File
 	for i, name := range streamNames {
 		f, err := openLog(e.logs, p.name, name, restart)
 		if err != nil {
-			closeAll(logs[:])
-			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+			return fail(err)
 		}
 		logs[i] = f
+		opened = append(opened, f)
 		if restart {
 			f.WriteString(restartMarker(p.starts, time.Since(e.start).Seconds()))
 		}
@@ -305,12 +317,10 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		}
 		r, w, err := os.Pipe()
 		if err != nil {
-			closeAll(logs[:])
-			closeAll(readers[:])
-			p.running = false
-			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+			return fail(err)
 		}
 		readers[i], child[i] = r, w
+		opened = append(opened, r, w)
 		p.streams[i] = &watchedStream{waits: p.runs[run][i], eof: make(chan struct{}), log: logs[i].Name(), r: r}
 		e.streams = append(e.streams, p.streams[i])
 	}
@@ -322,42 +332,26 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 		// Not there when the plan was checked: look again now.
 		path, err := e.session.LookPath(p.args[0])
 		if err != nil {
-			closeAll(logs[:])
-			closeAll(readers[:])
-			closeAll(child[:])
-			p.running = false
-			return &StartError{Proc: p.name, Step: s.name, Where: s.where,
-				Err: &CommandNotFoundError{Command: p.args[0], Where: p.where, Err: err}}
+			return fail(&CommandNotFoundError{Command: p.args[0], Where: p.where, Err: err})
 		}
 		p.path = path
 	}
 	// A script's stdin file is opened now, so that a missing one is
 	// named.
-	in, lazy := p.Stdin.(interface {
+	if in, lazy := p.Stdin.(interface {
 		open() error
 		release()
-	})
-	if lazy {
+	}); lazy {
 		if err := in.open(); err != nil {
-			closeAll(logs[:])
-			closeAll(readers[:])
-			closeAll(child[:])
-			p.running = false
-			return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+			return fail(err)
 		}
+		release = in.release
 	}
 	// A reader other than a file is copied to the process through a
 	// pipe, by a copy the plan owns.
 	stdin, sc, err := pipeStdin(p.Stdin)
 	if err != nil {
-		closeAll(logs[:])
-		closeAll(readers[:])
-		closeAll(child[:])
-		if lazy {
-			in.release()
-		}
-		p.running = false
-		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
+		return fail(err)
 	}
 	env := append(e.plan.expandAll(e.plan.Env), e.plan.expandAll(p.Env)...)
 	args, dir := e.plan.expandAll(p.args), e.plan.expand(dir)
@@ -372,20 +366,12 @@ func (e *executor) startProc(s *Step, p *Proc) error {
 	if sc != nil {
 		e.stdins = append(e.stdins, sc.start(err == nil))
 	}
+	if err != nil {
+		return fail(err)
+	}
+	// The program has its own copies of the descriptors it writes to.
 	for i := range child {
 		child[i].Close()
-		if readers[i] != nil && err != nil {
-			readers[i].Close()
-			logs[i].Close()
-		}
-	}
-	if err != nil {
-		if lazy {
-			in.release()
-		}
-		p.running = false
-		p.streams = [2]*watchedStream{}
-		return &StartError{Proc: p.name, Step: s.name, Where: s.where, Err: err}
 	}
 	for i, ws := range p.streams {
 		if ws != nil {
