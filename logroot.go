@@ -267,3 +267,28 @@ func (e *executor) endLogs(failed bool) {
 	}
 	e.emit(Event{Kind: EventWarning, Detail: fmt.Sprintf("logs left in memory in %s: cannot move them to disk: %v", e.logs.path, err)})
 }
+
+// MakeDir makes a directory of the plan's own in its log root (see
+// [Plan.LogRoot]), mode 0700, named prefix followed by random characters,
+// and returns its path. It first checks the log root as the plan does when
+// it runs: owned by this user or root, and not writable by other users
+// unless its sticky bit is set; so no one else can rename or replace the
+// directory. A program keeping files of its own beside the plan's logs,
+// as a plan script's work directory, makes them there.
+func (p *Plan) MakeDir(prefix string) (string, error) {
+	root, err := openLogRoot(p.LogRoot())
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	dir, err := os.MkdirTemp(p.LogRoot(), prefix)
+	if err != nil {
+		return "", fmt.Errorf("proctest: %w", err)
+	}
+	fi, err := root.Lstat(filepath.Base(dir))
+	if err != nil || !fi.IsDir() || !ownDir(fi) {
+		os.Remove(dir)
+		return "", fmt.Errorf("proctest: %s is not the directory just made", dir)
+	}
+	return dir, nil
+}

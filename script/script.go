@@ -153,11 +153,10 @@ func Check(s *Script) error {
 // returned as an error that unwraps to the *[proctest.PlanError].
 func (s *Script) Run(ctx context.Context, opts ...proctest.Option) error {
 	p := proctest.New(s.Name, opts...)
-	root := p.LogRoot()
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return fmt.Errorf("proctest: %s: work directory: %w", s.Name, err)
-	}
-	work, err := os.MkdirTemp(root, "proctest-work-"+fileName(filepath.Base(s.Name))+"-")
+	// The work directory is made as safely as the plan's logs: in a
+	// checked log root, 0700, so that no one else can swap it for theirs
+	// between the unpacking of its files and their use.
+	work, err := p.MakeDir("proctest-work-" + fileName(filepath.Base(s.Name)) + "-")
 	if err != nil {
 		return fmt.Errorf("proctest: %s: work directory: %w", s.Name, err)
 	}

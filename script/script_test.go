@@ -339,3 +339,29 @@ kill s2
 		t.Fatal(err)
 	}
 }
+
+// TestScriptRefusesUnsafeWorkRoot runs a script whose log root anyone can
+// write to without the sticky bit: a neighbour could swap its work
+// directory, with the files it unpacked, for theirs. It is refused before
+// anything is made or run.
+func TestScriptRefusesUnsafeWorkRoot(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir() + "/shared"
+	if err := os.Mkdir(root, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(root, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	s, err := script.Parse("unsafe.txtar", []byte("spawn sh $WORK/prog.sh\nwait sh 0\n-- prog.sh --\necho ran > $WORK/ran\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Run(context.Background(), proctest.LogDir(root))
+	if err == nil || !strings.Contains(err.Error(), "work directory") || !strings.Contains(err.Error(), root) {
+		t.Errorf("Run with a world-writable log root = %v, want the work directory refused, naming %s", err, root)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) > 0 {
+		t.Errorf("the refused log root holds %v", ents)
+	}
+}
