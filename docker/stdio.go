@@ -104,6 +104,16 @@ func (st *stdio) fifo(dir, name string, i int, out *os.File, in io.Reader) error
 	}
 	st.hold = append(st.hold, h)
 	r := relay{fifo: path, out: out != nil, in: in}
+	if f, ok := in.(*os.File); ok {
+		// As for output: the plan closes its own once the process
+		// started (a pipe from its copy of a reader, or a file).
+		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("docker: %s: %w", streamExt[i], err)
+		}
+		r.file = os.NewFile(uintptr(fd), f.Name())
+		r.in = r.file
+	}
 	if out != nil {
 		// The plan closes its own as soon as the process started.
 		fd, err := unix.FcntlInt(out.Fd(), unix.F_DUPFD_CLOEXEC, 0)
@@ -158,6 +168,9 @@ func (st *stdio) start(wg *sync.WaitGroup) error {
 				r.file.Close()
 			} else {
 				io.Copy(f, r.in)
+				if r.file != nil {
+					r.file.Close()
+				}
 			}
 			f.Close()
 		}()

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/proctest/proctest/internal/cli"
 	"github.com/proctest/proctest/script"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -15,7 +16,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"proctest": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+		"proctest": func() { os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
 
@@ -29,7 +30,7 @@ func TestScripts(t *testing.T) {
 func TestHelpListsVerbs(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr strings.Builder
-	if code := run([]string{"help"}, &stdout, &stderr); code != 0 {
+	if code := cli.Main([]string{"help"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("run(help) = %d, want 0; stderr:\n%s", code, stderr.String())
 	}
 	for _, v := range script.Verbs() {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -52,7 +52,7 @@ func TestSignalAtTheEndNeverPasses(t *testing.T) {
 			defer cancel()
 			out := &cancelAt{match: tt.match, cancel: cancel}
 			var stderr strings.Builder
-			code := runCmd(ctx, []string{tt.flag, "-logdir", filepath.Join(t.TempDir(), "logs"), plan}, out, &stderr)
+			code := runCmd(ctx, []string{tt.flag, "-logdir", filepath.Join(t.TempDir(), "logs"), plan}, out, &stderr, nil)
 			got := out.b.String()
 			if code == 0 {
 				t.Errorf("proctest run %s, interrupted at the plan's end, exited 0; stdout:\n%s", tt.flag, got)
