@@ -19,25 +19,35 @@ import (
 )
 
 func init() {
-	// udp-peers ADDR PEER... listens on ADDR:9000, sends 20 datagrams
-	// to each PEER:9000, then for 500 ms collects what arrives and prints
-	// the addresses it heard from, sorted, on one line.
+	// udp-peers ADDR PEER... listens on ADDR:9000 and, for 1.5 s, sends
+	// a datagram to each PEER:9000 every 10 ms while it collects what
+	// arrives, so that peers started a little apart still overlap; then it
+	// prints the addresses it heard from, sorted, on one line.
 	helpers["udp-peers"] = func(args []string) {
 		c, err := net.ListenPacket("udp4", args[0]+":9000")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		for range 20 {
-			for _, peer := range args[1:] {
-				if a, err := net.ResolveUDPAddr("udp4", peer+":9000"); err == nil {
+		var peers []net.Addr
+		for _, peer := range args[1:] {
+			if a, err := net.ResolveUDPAddr("udp4", peer+":9000"); err == nil {
+				peers = append(peers, a)
+			}
+		}
+		end := time.Now().Add(1500 * time.Millisecond)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for time.Now().Before(end) {
+				for _, a := range peers {
 					c.WriteTo([]byte("hi"), a)
 				}
+				time.Sleep(10 * time.Millisecond)
 			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		}()
 		heard := map[string]bool{}
-		c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		c.SetReadDeadline(end.Add(200 * time.Millisecond))
 		buf := make([]byte, 64)
 		for {
 			_, from, err := c.ReadFrom(buf)
@@ -46,6 +56,7 @@ func init() {
 			}
 			heard[from.(*net.UDPAddr).IP.String()] = true
 		}
+		<-done
 		var list []string
 		for a := range heard {
 			list = append(list, a)
@@ -54,7 +65,7 @@ func init() {
 		fmt.Println("heard", strings.Join(list, " "))
 	}
 	// udp-send ADDR N sends N numbered datagrams to ADDR, one every
-	// 200 µs.
+	// millisecond, slow enough for a busy receiver's buffer.
 	helpers["udp-send"] = func(args []string) {
 		n, _ := strconv.Atoi(args[1])
 		c, err := net.Dial("udp4", args[0])
@@ -64,7 +75,7 @@ func init() {
 		}
 		for i := range n {
 			fmt.Fprintf(c, "%d", i)
-			time.Sleep(200 * time.Microsecond)
+			time.Sleep(time.Millisecond)
 		}
 	}
 	// udp-count ADDR counts the datagrams that arrive on ADDR until none

@@ -52,6 +52,7 @@ func TestQuorumPartitions(t *testing.T) {
 		p.ExpectStdout(read, "^blue$")
 
 		p.Heal()
+		p.Wait(c1.SpawnNamed("wait-n2-v2", kv, "wait", "-addr", "{{n2.addr}}:7000", "-version", "2", "-timeout", "20s"), 0).Timeout(25 * time.Second)
 		again := c1.SpawnNamed("put-healed", kv, "put", "-addr", "{{n1.addr}}:7000", "color", "green")
 		p.Wait(again, 0).Timeout(20 * time.Second)
 		caught := c1.SpawnNamed("wait-n3", kv, "wait", "-addr", "{{n3.addr}}:7000", "-version", "3")

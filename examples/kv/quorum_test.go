@@ -49,8 +49,11 @@ func TestQuorumPartitions(t *testing.T) {
 		p.Wait(read, 0)
 		p.ExpectStdout(read, "^blue$")
 
-		// Healed: a write succeeds and n3 catches up.
+		// Healed: once the followers are back (they get the refused
+		// write, which stays in the leader's log), a write succeeds and
+		// n3 catches up.
 		p.Heal()
+		p.Wait(c1.SpawnNamed("wait-n2-v2", kv, "wait", "-addr", "{{n2.addr}}:7000", "-version", "2", "-timeout", "20s"), 0).Timeout(25e9)
 		again := c1.SpawnNamed("put-healed", kv, "put", "-addr", "{{n1.addr}}:7000", "color", "green")
 		p.Wait(again, 0).Timeout(20e9)
 		caught := c1.SpawnNamed("wait-n3", kv, "wait", "-addr", "{{n3.addr}}:7000", "-version", "3")
