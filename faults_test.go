@@ -245,7 +245,7 @@ func TestIsolateCutsEstablishedStreams(t *testing.T) {
 		p.Isolate(n3)
 		var before int
 		p.Wait(p.Go("settle", func(ctx context.Context) error {
-			time.Sleep(100 * time.Millisecond) // what was in flight lands
+			time.Sleep(500 * time.Millisecond) // what was in flight lands
 			before = lines(dir, "tcp-sink")
 			return nil
 		}), 0)
