@@ -563,7 +563,9 @@ func (p *Plan) owner(pgid, sid int, known map[int]Found) (string, bool) {
 		if name, ok := p.pids[id]; ok {
 			return name, true
 		}
-		if f, ok := known[id]; ok {
+		// A leftover known by no name (caught in the middle of exec,
+		// or this very process) tells nothing.
+		if f, ok := known[id]; ok && f.Name != "" {
 			return f.Name, true
 		}
 	}
