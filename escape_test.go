@@ -493,31 +493,14 @@ func TestPauseFreezesTheTree(t *testing.T) {
 	}
 	t.Parallel()
 	file := t.TempDir() + "/ticks"
-	size := func() int64 {
-		st, err := os.Stat(file)
-		if err != nil {
-			return 0
-		}
-		return st.Size()
-	}
+	tk := ticks(file)
+	size := tk.size
 	proctest.Run(t, func(p *proctest.Plan) {
 		sh := p.Spawn("sh", "-c", "setsid ticker "+file+" & echo started; wait")
 		p.WaitStdout(sh, "^started$")
-		p.WaitFunc(sh, "ticking", func(ctx context.Context) error {
-			if size() == 0 {
-				return fmt.Errorf("no tick yet")
-			}
-			return nil
-		})
+		p.WaitFunc(sh, "ticking", tk.ticking)
 		p.Pause(sh)
-		frozen := p.Go("frozen", func(ctx context.Context) error {
-			before := size()
-			time.Sleep(300 * time.Millisecond)
-			if after := size(); after != before {
-				return fmt.Errorf("ticks went from %d to %d bytes while paused", before, after)
-			}
-			return nil
-		})
+		frozen := p.Go("frozen", tk.still("paused"))
 		p.Wait(frozen, 0)
 		p.Resume(sh)
 		going := p.Go("going", func(ctx context.Context) error {
@@ -534,4 +517,36 @@ func TestPauseFreezesTheTree(t *testing.T) {
 		p.Wait(going, 0)
 		p.Kill(sh)
 	}, proctest.AllowDaemons())
+}
+
+// ticks is the file a ticker helper appends to, for tests of pausing.
+type ticks string
+
+// size returns how many bytes of ticks there are; 0 before the first.
+func (f ticks) size() int64 {
+	st, err := os.Stat(string(f))
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// ticking is a readiness check: the ticker has ticked once.
+func (f ticks) ticking(ctx context.Context) error {
+	if f.size() == 0 {
+		return fmt.Errorf("no tick yet")
+	}
+	return nil
+}
+
+// still returns a Go step that fails if the ticker ticks within 300 ms.
+func (f ticks) still(what string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		before := f.size()
+		time.Sleep(300 * time.Millisecond)
+		if after := f.size(); after != before {
+			return fmt.Errorf("ticks went from %d to %d bytes while %s", before, after, what)
+		}
+		return nil
+	}
 }

@@ -111,31 +111,14 @@ func TestPauseHost(t *testing.T) {
 	needHosts(t)
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "ticks")
-	size := func() int64 {
-		st, err := os.Stat(file)
-		if err != nil {
-			return 0
-		}
-		return st.Size()
-	}
+	tk := ticks(file)
+	size := tk.size
 	err := execute(t, func(p *proctest.Plan) {
 		n2 := p.Host("n2")
 		tick := n2.Spawn("ticker", file)
-		p.WaitFunc(tick, "ticking", func(ctx context.Context) error {
-			if size() == 0 {
-				return fmt.Errorf("no tick yet")
-			}
-			return nil
-		})
+		p.WaitFunc(tick, "ticking", tk.ticking)
 		p.PauseHost(n2)
-		frozen := p.Go("frozen", func(ctx context.Context) error {
-			before := size()
-			time.Sleep(300 * time.Millisecond)
-			if after := size(); after != before {
-				return fmt.Errorf("ticks went from %d to %d bytes while the host was paused", before, after)
-			}
-			return nil
-		})
+		frozen := p.Go("frozen", tk.still("the host was paused"))
 		p.Wait(frozen, 0)
 		p.ResumeHost(n2)
 		p.WaitFunc(tick, "ticking again", func(ctx context.Context) error {
