@@ -223,7 +223,7 @@ type StartError struct {
 	Proc string
 	// Step and Where name the step.
 	Step, Where string
-	// Err is the error from the Starter.
+	// Err is the error from the backend.
 	Err error
 }
 

@@ -59,7 +59,7 @@ func newPlanID() string {
 type exitEvent struct {
 	proc   *Proc
 	status Status
-	err    error // the Starter could not tell how it ended
+	err    error // the backend could not tell how it ended
 	at     time.Duration
 }
 
