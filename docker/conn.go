@@ -32,12 +32,18 @@ type agentConn struct {
 	nextID  uint64
 	pending map[uint64]*call
 	tasks   map[int]*task // started, not ended
+	sinks   map[uint64]sink
 	closed  bool
 	err     error // why the stream ended, if not at its end
 
 	ready chan agent.Message // the ready event, once
 	done  chan struct{}
 }
+
+// A sink takes the data of a stream the agent reads, in order, in the
+// reader goroutine: once with eof set, at the stream's end or the
+// agent's.
+type sink func(data []byte, eof bool)
 
 // call is a request waiting for its reply.
 type call struct {
@@ -49,7 +55,7 @@ type call struct {
 func newAgentConn(conn net.Conn, r *bufio.Reader, stderr io.Writer) *agentConn {
 	c := &agentConn{
 		conn: conn, r: r, stderr: stderr,
-		pending: map[uint64]*call{}, tasks: map[int]*task{},
+		pending: map[uint64]*call{}, tasks: map[int]*task{}, sinks: map[uint64]sink{},
 		ready: make(chan agent.Message, 1), done: make(chan struct{}),
 	}
 	go c.read()
@@ -79,11 +85,14 @@ func (c *agentConn) read() {
 	if err != io.EOF {
 		c.err = err
 	}
-	pending, tasks := c.pending, c.tasks
-	c.pending, c.tasks = nil, nil
+	pending, tasks, sinks := c.pending, c.tasks, c.sinks
+	c.pending, c.tasks, c.sinks = nil, nil, nil
 	c.mu.Unlock()
 	for _, cl := range pending {
 		cl.reply <- agent.Message{Err: errAgentGone.Error()}
+	}
+	for _, s := range sinks {
+		s(nil, true)
 	}
 	for _, t := range tasks {
 		t.finish(proctest.Status{Signal: syscall.SIGKILL})
@@ -112,6 +121,16 @@ func (c *agentConn) deliver(m agent.Message) {
 		case c.ready <- m:
 		default:
 		}
+	case m.Event == agent.EventData:
+		c.mu.Lock()
+		s := c.sinks[m.Stream]
+		if m.EOF {
+			delete(c.sinks, m.Stream)
+		}
+		c.mu.Unlock()
+		if s != nil {
+			s(m.Data, m.EOF)
+		}
 	case m.Event == agent.EventExit:
 		c.mu.Lock()
 		t := c.tasks[m.Pid]
@@ -120,6 +139,34 @@ func (c *agentConn) deliver(m agent.Message) {
 		if t != nil {
 			t.finish(proctest.Status{Code: m.Code, Signal: syscall.Signal(m.Signal)})
 		}
+	}
+}
+
+// newStream returns the number of a new stream, whose data goes to s
+// (if not nil) until its end; ok is false if the agent is gone (s is
+// not called).
+func (c *agentConn) newStream(s sink) (id uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, false
+	}
+	c.nextID++
+	if s != nil {
+		c.sinks[c.nextID] = s
+	}
+	return c.nextID, true
+}
+
+// dropStream forgets the sink of a stream that will never be used, and
+// calls it with eof.
+func (c *agentConn) dropStream(id uint64) {
+	c.mu.Lock()
+	s := c.sinks[id]
+	delete(c.sinks, id)
+	c.mu.Unlock()
+	if s != nil {
+		s(nil, true)
 	}
 }
 

@@ -34,6 +34,13 @@ func HostImage(host, ref string) Option {
 	return optionFunc(func(b *backend) { b.hostImages[host] = ref })
 }
 
+// Remote makes the backend take the engine for one on another machine,
+// whatever its address (see [RemoteEnv]): nothing is bind-mounted, and
+// the hosts' output and input go through their agents.
+func Remote() Option {
+	return optionFunc(func(b *backend) { b.remote = true })
+}
+
 // New returns a backend whose hosts are containers of the Docker engine
 // named by the environment (DOCKER_HOST, or the local socket), which must
 // run on this machine. Processes spawned without a host run on this
@@ -52,6 +59,7 @@ func New(opts ...Option) proctest.Backend {
 
 // backend is the Backend made by New.
 type backend struct {
+	remote     bool
 	image      string
 	hostImages map[string]string
 }
@@ -104,9 +112,6 @@ func (b *backend) Supports(f proctest.Feature) error {
 	if err != nil {
 		return err
 	}
-	if err := localEngine(c); err != nil {
-		return err
-	}
 	refs := b.images()
 	if len(refs) == 0 {
 		return errors.New("docker: no image for the hosts: give one with docker.Image or docker.HostImage")
@@ -149,8 +154,12 @@ func (b *backend) Open(ctx context.Context, info proctest.PlanInfo) (proctest.Se
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, version, err := ping(pctx); err == nil {
+	s := &session{b: b, info: info, local: local}
+	if c, version, err := ping(pctx); err == nil {
 		report("docker: hosts are containers of "+version, false)
+		if s.shared = b.sharesFiles(pctx, c); !s.shared {
+			report("docker: the engine does not share this machine's files: the hosts' output and input go through their agents, and their directories are in their containers", false)
+		}
 	}
-	return &session{b: b, info: info, local: local}, nil
+	return s, nil
 }

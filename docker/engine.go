@@ -62,8 +62,8 @@ func ping(ctx context.Context) (*client.Client, string, error) {
 	return c, fmt.Sprintf("Docker Engine %s (API %s, client API %s) at %s", v.Version, v.APIVersion, c.ClientVersion(), c.DaemonHost()), nil
 }
 
-// localEngine returns nil if the engine runs on this machine, so that
-// bind mounts of its directories are this machine's directories.
+// localEngine returns nil if the engine's address is on this machine: a
+// socket, or TCP on the loopback.
 func localEngine(c *client.Client) error {
 	host := c.DaemonHost()
 	u, err := url.Parse(host)
@@ -79,7 +79,30 @@ func localEngine(c *client.Client) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("docker: the engine at %s is not on this machine: hosts need one that is, since the plan's log directory and the hosts' directories are shared with the containers by bind mounts", host)
+	return fmt.Errorf("docker: the engine at %s is not on this machine", host)
+}
+
+// RemoteEnv, set to 1, makes the backend take the engine for one on
+// another machine, whatever its address, as [Remote] does: for an engine
+// reached through a tunnel, which looks local.
+const RemoteEnv = "PROCTEST_DOCKER_REMOTE"
+
+// sharesFiles reports whether the engine sees this machine's files, so
+// that the plan's log directory can be bind-mounted into the containers:
+// it is reached at a local address, it calls itself by this machine's
+// name (an engine whose socket is mounted into a container, as a test
+// inside a container often has it, does not), and neither Remote nor
+// RemoteEnv says otherwise.
+func (b *backend) sharesFiles(ctx context.Context, c *client.Client) bool {
+	if b.remote || os.Getenv(RemoteEnv) == "1" || localEngine(c) != nil {
+		return false
+	}
+	info, err := c.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return false
+	}
+	name, err := os.Hostname()
+	return err == nil && info.Info.Name == name
 }
 
 var run struct {
@@ -111,12 +134,9 @@ func labels(plan string, extra ...string) map[string]string {
 	return l
 }
 
-// Available returns nil if a Docker engine answers, on this machine, or
-// else why not: for a test to skip.
+// Available returns nil if a Docker engine answers, or else why not: for
+// a test to skip.
 func Available(ctx context.Context) error {
-	c, _, err := ping(ctx)
-	if err != nil {
-		return err
-	}
-	return localEngine(c)
+	_, _, err := ping(ctx)
+	return err
 }

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -39,9 +38,10 @@ type host struct {
 
 	paused atomic.Bool
 
+	dir string // its directory, made in the container if not mounted
+
 	mu   sync.Mutex
 	conn *agentConn // the agent of the current life
-	nsFD int        // its network namespace, or -1
 	log  *agentLog
 	net  *agent.Net // what it drops, applied again at a restart
 }
@@ -100,14 +100,26 @@ func (h *host) create(ctx context.Context) error {
 		return fmt.Errorf("docker: create container %s: %w", name, err)
 	}
 	h.id = res.ID
-	if s.agentFile != "" {
+	var dirs []string
+	if len(s.mounts) == 0 && h.dir != "" {
+		// Not shared: the host's directory is made in the container.
+		for d := h.dir; d != "/" && d != "."; d = filepath.Dir(d) {
+			dirs = append([]string{d}, dirs...)
+		}
+	}
+	if s.agentFile != "" && len(dirs) == 0 {
 		return nil
 	}
 	var tarball bytes.Buffer
 	tw := tar.NewWriter(&tarball)
-	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: filepath.Dir(agentPath)[1:] + "/", Mode: 0o755})
-	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: agentPath[1:], Mode: 0o755, Size: int64(len(s.agent))})
-	tw.Write(s.agent)
+	for _, d := range dirs {
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d[1:] + "/", Mode: 0o777})
+	}
+	if s.agentFile == "" {
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: filepath.Dir(agentPath)[1:] + "/", Mode: 0o755})
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: agentPath[1:], Mode: 0o755, Size: int64(len(s.agent))})
+		tw.Write(s.agent)
+	}
 	if err := tw.Close(); err != nil {
 		return err
 	}
@@ -154,12 +166,7 @@ func (h *host) start(ctx context.Context) error {
 	if got := ins.Container.NetworkSettings.Networks[s.netName]; got == nil || got.IPAddress != h.addr {
 		return fmt.Errorf("docker: host %s: the container has not the address %s", h.name, h.addr)
 	}
-	fd, err := openNetNS(ins.Container.State.Pid)
-	if err != nil {
-		return fmt.Errorf("docker: host %s: %w", h.name, err)
-	}
 	h.mu.Lock()
-	h.nsFD = fd
 	n := h.net
 	h.mu.Unlock()
 	if n != nil {
@@ -202,7 +209,7 @@ func (h *host) Start(c *proctest.Command) (proctest.Task, error) {
 		return nil, fmt.Errorf("docker: %s on host %s: the host is paused", c.Name, h.name)
 	}
 	conn := h.current()
-	st, err := h.s.prepareStdio(c)
+	st, err := h.s.prepareStdio(conn, c)
 	if err != nil {
 		return nil, err
 	}
@@ -210,37 +217,33 @@ func (h *host) Start(c *proctest.Command) (proctest.Task, error) {
 	env = append(env, "PROCTEST_PROC="+c.Name)
 	t := &task{host: h, conn: conn, ended: make(chan struct{})}
 	_, err = conn.request(context.Background(), agent.Request{
-		Op: agent.OpStart, Args: c.Args, Path: c.Path, Env: env, Dir: c.Dir, Files: st.paths,
+		Op: agent.OpStart, Args: c.Args, Path: c.Path, Env: env, Dir: c.Dir, Files: st.files, Streams: st.streams,
 	}, t)
 	if err != nil {
 		st.abort()
 		return nil, fmt.Errorf("docker: on host %s (image %s): %w", h.name, h.image, err)
 	}
-	if err := st.start(&h.s.relays); err != nil {
-		// The process runs; only a copy of its streams failed.
-		return t, fmt.Errorf("docker: %s on host %s: streams: %w", c.Name, h.name, err)
-	}
+	st.start(&h.s.relays)
 	return t, nil
 }
 
-// DialContext implements [proctest.HostHandle]: the socket is made in the
-// container's network namespace.
+// DialContext implements [proctest.HostHandle]: the agent connects, from
+// inside the container.
 func (h *host) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	h.mu.Lock()
-	fd := -1
-	var err error
-	if h.nsFD >= 0 {
-		fd, err = dupFD(h.nsFD)
+	if h.paused.Load() {
+		return nil, fmt.Errorf("docker: dial %s from host %s: the host is paused", addr, h.name)
 	}
-	h.mu.Unlock()
-	if fd < 0 {
-		if err == nil {
-			err = errors.New("the host is not running")
-		}
+	c, err := dialAgent(ctx, h.current(), network, addr)
+	if err != nil {
 		return nil, fmt.Errorf("docker: dial %s from host %s: %w", addr, h.name, err)
 	}
-	defer closeFD(fd)
-	return dialIn(ctx, fd, network, addr)
+	return c, nil
+}
+
+// stat checks that path exists in the container.
+func (h *host) stat(ctx context.Context, path string) error {
+	_, err := h.current().request(ctx, agent.Request{Op: agent.OpStat, Path: path}, nil)
+	return err
 }
 
 // Pause implements [proctest.HostHandle] with the engine's pause: the
@@ -291,18 +294,7 @@ func (h *host) Wait(ctx context.Context) error {
 	case err := <-w.Error:
 		return fmt.Errorf("docker: host %s: waiting for its end: %w", h.name, err)
 	}
-	h.closeNS()
 	return nil
-}
-
-// closeNS releases the network namespace of the host's last life.
-func (h *host) closeNS() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.nsFD >= 0 {
-		closeFD(h.nsFD)
-		h.nsFD = -1
-	}
 }
 
 // Restart implements [proctest.HostHandle]: the same container starts
@@ -354,7 +346,6 @@ func (h *host) remove(ctx context.Context) error {
 	if conn := h.current(); conn != nil {
 		conn.close()
 	}
-	h.closeNS()
 	if h.log != nil {
 		h.log.close()
 	}

@@ -75,6 +75,7 @@ func TestKillRestartHost(t *testing.T) {
 		p.Wait(d, 0)
 		w := n2.SpawnNamed("write", "testprog", "write", "{{n2.dir}}/file", "kept")
 		p.Wait(w, 0)
+		p.WaitFile(nil, "{{n2.dir}}/file")
 		p.KillHost(n2)
 		dead := n1.SpawnNamed("dead", "testprog", "get", "http://{{n2.addr}}:7000/")
 		p.Wait(dead, 2)
@@ -110,9 +111,9 @@ func TestKillRestartHost(t *testing.T) {
 	}
 }
 
-// TestPauseHost freezes a host whose process ticks into a file of its
-// directory: no tick while paused, ticks again after ResumeHost. A signal
-// sent while the host is paused is delivered when it resumes.
+// TestPauseHost freezes a host whose process ticks: no tick while
+// paused, ticks again after ResumeHost. A signal sent while the host is
+// paused is delivered when it resumes.
 func TestPauseHost(t *testing.T) {
 	t.Parallel()
 	var file string
@@ -125,9 +126,11 @@ func TestPauseHost(t *testing.T) {
 	}
 	err := execute(t, func(p *proctest.Plan) {
 		n2 := p.Host("n2")
-		tick := n2.SpawnNamed("ticker", "testprog", "ticker", "{{n2.dir}}/ticks")
+		// Ticks to its standard output, whose log file is this
+		// machine's whether or not the engine shares its files.
+		tick := n2.SpawnNamed("ticker", "testprog", "ticker", "/dev/stdout")
 		p.WaitFunc(tick, "ticking", func(ctx context.Context) error {
-			file = filepath.Join(n2.Dir().Value(), "ticks")
+			file = filepath.Join(filepath.Dir(n2.Dir().Value()), "ticker.stdout")
 			if size() == 0 {
 				return fmt.Errorf("no tick yet")
 			}
@@ -188,9 +191,8 @@ func TestMissingImage(t *testing.T) {
 	}
 }
 
-// TestStreams: stdin from a Go reader, watched output through a FIFO
-// (a pipe to the plan), output straight into the log files, and a
-// program missing in the image.
+// TestStreams: stdin from a Go reader, watched output (a pipe to the
+// plan), output into the log files, and a program missing in the image.
 func TestStreams(t *testing.T) {
 	t.Parallel()
 	err := execute(t, func(p *proctest.Plan) {
@@ -200,6 +202,24 @@ func TestStreams(t *testing.T) {
 		p.WaitStdout(cat, "^from stdin$")
 		p.Wait(cat, 0)
 		p.ExpectStdout(cat, "^hello\nfrom stdin$")
+		// Much input, copied out as fast as it comes, and the end of
+		// the program right after its last write: all of it is in the
+		// log by the time its exit is seen.
+		var in strings.Builder
+		for i := range 30000 {
+			fmt.Fprintf(&in, "line %d of the input\n", i)
+		}
+		big := n1.SpawnNamed("big", "testprog", "cat")
+		big.Stdin = strings.NewReader(in.String())
+		p.Wait(big, 0)
+		check := p.Go("check-big", func(ctx context.Context) error {
+			out, err := os.ReadFile(filepath.Join(filepath.Dir(n1.Dir().Value()), "big.stdout"))
+			if string(out) != in.String() {
+				return fmt.Errorf("big.stdout has %d bytes, want the %d of the input (%v)", len(out), in.Len(), err)
+			}
+			return nil
+		})
+		p.Wait(check, 0)
 		pr := n1.SpawnNamed("print", "testprog", "print", "both")
 		p.Wait(pr, 0)
 		p.ExpectStdout(pr, "^both$")

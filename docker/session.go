@@ -27,6 +27,9 @@ type session struct {
 	b     *backend
 	info  proctest.PlanInfo
 	local proctest.Session // the processes without a host
+	// shared is true if the engine sees this machine's files (known at
+	// the start of the plan).
+	shared bool
 
 	// Made with the first host:
 	c       *client.Client
@@ -34,15 +37,16 @@ type session struct {
 	netID   string
 	netName string
 	prefix  netip.Prefix
-	mounts  []string // directories bind-mounted at the same path
-	fifoDir string   // where FIFOs are made: a mounted directory
+	// mounts are the directories bind-mounted at the same path, if the
+	// engine shares this machine's files (else none).
+	mounts []string
 	// agentFile is the agent, written in the mounted log directory
-	// unless its file system forbids execution ("": copied into each
-	// container instead).
+	// unless none is or its file system forbids execution ("": copied
+	// into each container instead).
 	agentFile string
 	hosts     []*host
 
-	relays sync.WaitGroup // the copies of FIFOs
+	relays sync.WaitGroup // the copies of standard inputs
 }
 
 // LookPath implements [proctest.Session], as the backend's LookPath.
@@ -65,14 +69,60 @@ func (s *session) Start(c *proctest.Command) (proctest.Task, error) {
 }
 
 // DialContext implements [proctest.Session]: from this machine, which
-// reaches the hosts' addresses through the bridge of their network.
+// reaches the hosts' addresses through the bridge of their network. If
+// the engine runs elsewhere, an address of a host (or its name) is
+// dialled from inside that host, by its agent, which no network fault
+// cuts off from itself as none cuts off this machine.
 func (s *session) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if h := s.hostOf(addr); h != nil && len(s.mounts) == 0 {
+		return h.DialContext(ctx, network, addr)
+	}
 	return s.local.DialContext(ctx, network, addr)
 }
 
-// Stat implements [proctest.Session]: the hosts' directories are this
-// machine's.
-func (s *session) Stat(name string) (fs.FileInfo, error) { return s.local.Stat(name) }
+// hostOf returns the host whose address or name is the host part of
+// addr, or nil.
+func (s *session) hostOf(addr string) *host {
+	name, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil
+	}
+	for _, h := range s.hosts {
+		if name == h.name || name == h.addr.String() {
+			return h
+		}
+	}
+	return nil
+}
+
+// Stat implements [proctest.Session]. If the engine runs elsewhere, a
+// path in a host's directory is checked in its container, by its agent.
+func (s *session) Stat(name string) (fs.FileInfo, error) {
+	if len(s.mounts) == 0 {
+		for _, h := range s.hosts {
+			if h.dir != "" && (name == h.dir || strings.HasPrefix(name, h.dir+"/")) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := h.stat(ctx, name); err != nil {
+					return nil, &fs.PathError{Op: "stat", Path: name + " (on " + h.name + ")", Err: err}
+				}
+				return hostFile(name), nil
+			}
+		}
+	}
+	return s.local.Stat(name)
+}
+
+// hostFile is a file found in a container, of which nothing else is
+// known.
+type hostFile string
+
+func (f hostFile) Name() string       { return filepath.Base(string(f)) }
+func (f hostFile) Size() int64        { return 0 }
+func (f hostFile) Mode() fs.FileMode  { return 0 }
+func (f hostFile) ModTime() time.Time { return time.Time{} }
+func (f hostFile) IsDir() bool        { return false }
+func (f hostFile) Sys() any           { return nil }
 
 // FreePorts implements [proctest.Session].
 func (s *session) FreePorts(n int) ([]int, error) { return s.local.FreePorts(n) }
@@ -90,17 +140,16 @@ func (s *session) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := localEngine(c); err != nil {
-		return err
-	}
 	if s.agent, err = agentBinary(ctx); err != nil {
 		return err
 	}
-	if err := s.mountDirs(); err != nil {
-		return err
-	}
-	if err := s.placeAgent(); err != nil {
-		return err
+	if s.shared {
+		if err := s.mountDirs(); err != nil {
+			return err
+		}
+		if err := s.placeAgent(); err != nil {
+			return err
+		}
 	}
 	s.c = c
 	if err := s.makeNetwork(ctx); err != nil {
@@ -115,10 +164,10 @@ func (s *session) setup(ctx context.Context) error {
 // getting its own copy; not if the directory's file system is mounted
 // noexec.
 func (s *session) placeAgent() error {
-	if !execAllowed(s.fifoDir) {
+	if !execAllowed(s.mounts[0]) {
 		return nil
 	}
-	path := filepath.Join(s.fifoDir, ".proctest-agent")
+	path := filepath.Join(s.mounts[0], ".proctest-agent")
 	if err := os.WriteFile(path, s.agent, 0o755); err != nil {
 		return fmt.Errorf("docker: write the agent: %w", err)
 	}
@@ -142,7 +191,6 @@ func (s *session) mountDirs() error {
 	if abs != real {
 		s.mounts = append(s.mounts, abs)
 	}
-	s.fifoDir = real
 	return nil
 }
 
@@ -238,7 +286,7 @@ func (s *session) AddHost(ctx context.Context, spec proctest.HostSpec) (proctest
 	}
 	a := s.prefix.Addr().As4()
 	a[3] = byte(len(s.hosts) + 1)
-	h := &host{s: s, name: spec.Name, addr: netip.AddrFrom4(a), image: ref, nsFD: -1}
+	h := &host{s: s, name: spec.Name, addr: netip.AddrFrom4(a), image: ref, dir: spec.Dir}
 	if err := h.create(ctx); err != nil {
 		if h.id != "" {
 			s.hosts = append(s.hosts, h) // removed by Close

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,7 +27,7 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "proctest-agent: not the init (pid 1) of a container: refusing to run")
 		return 2
 	}
-	a := &agent{out: json.NewEncoder(os.Stdout), tasks: map[int]bool{}}
+	a := &agent{out: json.NewEncoder(os.Stdout), tasks: map[int]bool{}, output: map[int]chan struct{}{}}
 	// SIGCHLD is delivered to a channel so that the reaper can take the
 	// lock first: a pid is never reaped while a signal to it is under way.
 	chld := make(chan os.Signal, 1)
@@ -80,6 +81,11 @@ type agent struct {
 	// announced: a pid in tasks is alive or a zombie, never reused.
 	mu    sync.Mutex
 	tasks map[int]bool // the programs started and not yet reaped
+	// output is closed once the output streams of a program have
+	// ended, for the programs with output streams.
+	output map[int]chan struct{}
+
+	streams streams
 
 	net    *netTable // the container's nftables table, or nil
 	netErr error     // why there is none
@@ -128,6 +134,18 @@ func (a *agent) serve(r io.Reader) error {
 				m.Err = err.Error()
 			}
 			a.send(m)
+		case OpWrite:
+			a.write(&req)
+		case OpDial:
+			a.dial(&req)
+		case OpClose:
+			a.closeConn(&req)
+		case OpStat:
+			m := Message{ID: req.ID}
+			if _, err := os.Stat(req.Path); err != nil {
+				m.Err = err.Error()
+			}
+			a.send(m)
 		case OpProcs:
 			procs, err := listProcs()
 			m := Message{ID: req.ID, Procs: procs}
@@ -165,7 +183,19 @@ func (a *agent) reap() {
 		} else {
 			m.Code = ws.ExitStatus()
 		}
-		a.send(m)
+		out := a.output[pid]
+		delete(a.output, pid)
+		if out == nil {
+			a.send(m)
+			continue
+		}
+		go func() {
+			select {
+			case <-out:
+			case <-time.After(outputGrace):
+			}
+			a.send(m)
+		}()
 	}
 }
 
@@ -190,20 +220,24 @@ func (a *agent) signal(pid int, sig syscall.Signal) string {
 func (a *agent) start(req *Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	pid, err := a.fork(req)
+	pid, out, err := a.fork(req)
 	if err != nil {
 		a.send(Message{ID: req.ID, Err: err.Error()})
 		return
 	}
 	a.tasks[pid] = true
+	if out != nil {
+		a.output[pid] = out
+	}
 	// Replied under the lock: its exit event cannot come first.
 	a.send(Message{ID: req.ID, Pid: pid})
 }
 
-// fork starts the program of req.
-func (a *agent) fork(req *Request) (int, error) {
+// fork starts the program of req, and relays its streams: out is closed
+// once its output streams have ended (nil if it has none).
+func (a *agent) fork(req *Request) (pid int, out chan struct{}, err error) {
 	if len(req.Args) == 0 {
-		return 0, errors.New("no command")
+		return 0, nil, errors.New("no command")
 	}
 	env := mergeEnv(os.Environ(), req.Env)
 	path, err := lookPath(req.Args[0], getenv(env, "PATH"), req.Dir)
@@ -213,7 +247,7 @@ func (a *agent) fork(req *Request) (int, error) {
 		}
 	}
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	var files [3]*os.File
 	defer func() {
@@ -223,7 +257,14 @@ func (a *agent) fork(req *Request) (int, error) {
 			}
 		}
 	}()
+	in, outs, err := pipes(req, &files)
+	if err != nil {
+		return 0, nil, err
+	}
 	for i, name := range req.Files {
+		if files[i] != nil {
+			continue // a stream
+		}
 		flag := os.O_WRONLY | os.O_APPEND
 		if i == 0 {
 			flag = os.O_RDONLY
@@ -237,15 +278,32 @@ func (a *agent) fork(req *Request) (int, error) {
 			files[i], err = os.OpenFile(name, flag|syscall.O_CLOEXEC, 0)
 		}
 		if err != nil {
-			return 0, err
+			break
 		}
 	}
-	return syscall.ForkExec(path, req.Args, &syscall.ProcAttr{
-		Dir:   req.Dir,
-		Env:   env,
-		Files: []uintptr{files[0].Fd(), files[1].Fd(), files[2].Fd()},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
-	})
+	if err == nil {
+		pid, err = syscall.ForkExec(path, req.Args, &syscall.ProcAttr{
+			Dir:   req.Dir,
+			Env:   env,
+			Files: []uintptr{files[0].Fd(), files[1].Fd(), files[2].Fd()},
+			Sys:   &syscall.SysProcAttr{Setpgid: true},
+		})
+	}
+	if err != nil {
+		if in != nil {
+			in.Close()
+		}
+		for _, f := range outs {
+			if f != nil {
+				f.Close()
+			}
+		}
+		return 0, nil, err
+	}
+	if in == nil && outs == [3]*os.File{} {
+		return pid, nil, nil
+	}
+	return pid, a.relayPipes(req, in, outs), nil
 }
 
 // dup duplicates f.

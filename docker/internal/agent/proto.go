@@ -12,9 +12,20 @@
 // input (requests) and standard output (replies and events), which the
 // backend reaches by attaching to the container: no port is published and
 // nothing else is needed in the image. Each [Request] gets one [Message]
-// with its ID in reply; events (the agent is ready, a program ended) have
-// ID 0. The reply to a start is written before any event about the
-// program it started. Standard error carries the agent's own diagnostics.
+// with its ID in reply; events (the agent is ready, a program ended, data
+// read from a stream) have ID 0. The reply to a start or a dial is
+// written before any event about the program or connection it started.
+// Standard error carries the agent's own diagnostics.
+//
+// Streams carry bytes that do not go to a file both sides share: the
+// standard streams of a program that are not such files, and connections
+// dialled from the container. The backend numbers them. What the agent
+// reads from one comes in [EventData] events, the last with EOF set;
+// what the backend writes to one goes in [OpWrite] requests, each
+// answered once written, so that a stream never holds more than one
+// request. The exit event of a program comes after the end of its output
+// streams, or 100 ms after its end if something else still holds them
+// (a daemon it started): data may then follow the exit event.
 //
 // When its standard input ends (the backend is gone, or the test binary
 // was killed), the agent kills every process of the container with
@@ -29,7 +40,7 @@ import (
 )
 
 // Version is the protocol's version, sent in the ready event.
-const Version = 1
+const Version = 2
 
 // Operations of a [Request].
 const (
@@ -45,6 +56,16 @@ const (
 	// OpNet makes the container's nftables table drop what Net says,
 	// replacing what it dropped before, in one transaction.
 	OpNet = "net"
+	// OpWrite writes Data to Stream, then closes it for writing if EOF
+	// is set.
+	OpWrite = "write"
+	// OpDial connects to Addr over Network ("tcp") from the container;
+	// the connection is Stream.
+	OpDial = "dial"
+	// OpClose closes the connection Stream.
+	OpClose = "close"
+	// OpStat checks that Path exists in the container.
+	OpStat = "stat"
 )
 
 // Events of a [Message].
@@ -54,6 +75,8 @@ const (
 	// EventExit says that the program started as Pid ended: Code, or
 	// Signal if not 0.
 	EventExit = "exit"
+	// EventData carries Data read from Stream, or its end (EOF).
+	EventData = "data"
 )
 
 // ErrDone is the Err of a signal's reply when the process has ended.
@@ -63,14 +86,15 @@ const ErrDone = "process already finished"
 type Request struct {
 	// ID is echoed in the reply; it must not be 0.
 	ID uint64 `json:"id"`
-	// Op is one of OpStart, OpSignal, OpProcs.
+	// Op is one of the Op constants.
 	Op string `json:"op"`
 
 	// Args is the command line of a program to start; Args[0] is looked
 	// up in the container's PATH (the PATH of Env, if it sets one) unless
 	// it holds a '/'.
 	Args []string `json:"args,omitempty"`
-	// Path, if not empty, is tried when Args[0] is not found.
+	// Path, if not empty, is tried when Args[0] is not found; for
+	// OpStat, it is the path checked.
 	Path string `json:"path,omitempty"`
 	// Env is added to the agent's environment; later entries win.
 	Env []string `json:"env,omitempty"`
@@ -78,8 +102,21 @@ type Request struct {
 	Dir string `json:"dir,omitempty"`
 	// Files are the paths, in the container, of the program's standard
 	// input, output and error: files or FIFOs on a mount shared with the
-	// backend. Empty means the null device. Output is appended to.
+	// backend. Empty means the null device, unless Streams says
+	// otherwise. Output is appended to.
 	Files [3]string `json:"files"`
+	// Streams, where not 0, make the program's standard input, output
+	// or error a pipe relayed as that stream.
+	Streams [3]uint64 `json:"streams,omitzero"`
+
+	// Stream is the stream of OpWrite, OpDial and OpClose; Data and EOF
+	// what OpWrite writes.
+	Stream uint64 `json:"stream,omitempty"`
+	Data   []byte `json:"data,omitempty"`
+	EOF    bool   `json:"eof,omitempty"`
+	// Network and Addr are where OpDial connects.
+	Network string `json:"network,omitempty"`
+	Addr    string `json:"addr,omitempty"`
 
 	// Pid and Sig are a signal's target and number.
 	Pid int `json:"pid,omitempty"`
@@ -130,6 +167,10 @@ type Message struct {
 	Procs []Proc `json:"procs,omitempty"`
 	// Version is the protocol's version, in the ready event.
 	Version int `json:"version,omitempty"`
+	// Stream, Data and EOF are those of EventData.
+	Stream uint64 `json:"stream,omitempty"`
+	Data   []byte `json:"data,omitempty"`
+	EOF    bool   `json:"eof,omitempty"`
 }
 
 // A Proc is a process of the container.

@@ -1,0 +1,190 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/proctest/proctest/docker/internal/agent"
+)
+
+// dialAgent connects to addr from inside the container of conn's agent:
+// the agent dials, and the connection is a stream of its protocol.
+func dialAgent(ctx context.Context, conn *agentConn, network, addr string) (net.Conn, error) {
+	sc := &streamConn{conn: conn, network: network, addr: addr, notify: make(chan struct{}, 1)}
+	id, ok := conn.newStream(sc.deliver)
+	if !ok {
+		return nil, errAgentGone
+	}
+	sc.id = id
+	if _, err := conn.request(ctx, agent.Request{Op: agent.OpDial, Stream: id, Network: network, Addr: addr}, nil); err != nil {
+		conn.dropStream(id)
+		if ctx.Err() == nil {
+			return nil, err
+		}
+		// The agent may still connect: closed once it has.
+		go conn.request(context.Background(), agent.Request{Op: agent.OpClose, Stream: id}, nil)
+		return nil, err
+	}
+	return sc, nil
+}
+
+// streamConn is a connection made by an agent: a [net.Conn] whose reads
+// take what the agent sent of it, and whose writes are requests.
+type streamConn struct {
+	conn          *agentConn
+	id            uint64
+	network, addr string
+
+	mu       sync.Mutex
+	buf      []byte
+	eof      bool // the agent sent all it will
+	closed   bool
+	deadline [2]time.Time  // read, write
+	notify   chan struct{} // data, the end, a close or a new deadline
+}
+
+// deliver is the stream's sink.
+func (sc *streamConn) deliver(data []byte, eof bool) {
+	sc.mu.Lock()
+	sc.buf = append(sc.buf, data...)
+	sc.eof = sc.eof || eof
+	sc.mu.Unlock()
+	sc.wake()
+}
+
+func (sc *streamConn) wake() {
+	select {
+	case sc.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Read implements [net.Conn].
+func (sc *streamConn) Read(p []byte) (int, error) {
+	for {
+		sc.mu.Lock()
+		switch {
+		case sc.closed:
+			sc.mu.Unlock()
+			return 0, net.ErrClosed
+		case len(sc.buf) > 0:
+			n := copy(p, sc.buf)
+			sc.buf = sc.buf[n:]
+			sc.mu.Unlock()
+			return n, nil
+		case sc.eof:
+			sc.mu.Unlock()
+			return 0, io.EOF
+		}
+		d := sc.deadline[0]
+		sc.mu.Unlock()
+		if err := sc.wait(d); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// wait waits for a notification, or until d if not zero.
+func (sc *streamConn) wait(d time.Time) error {
+	if d.IsZero() {
+		<-sc.notify
+		return nil
+	}
+	left := time.Until(d)
+	if left <= 0 {
+		return os.ErrDeadlineExceeded
+	}
+	t := time.NewTimer(left)
+	defer t.Stop()
+	select {
+	case <-sc.notify:
+		return nil
+	case <-t.C:
+		return os.ErrDeadlineExceeded
+	}
+}
+
+// Write implements [net.Conn]: each chunk is a request, answered once the
+// agent has written it.
+func (sc *streamConn) Write(p []byte) (int, error) {
+	sc.mu.Lock()
+	closed, d := sc.closed, sc.deadline[1]
+	sc.mu.Unlock()
+	if closed {
+		return 0, net.ErrClosed
+	}
+	ctx := context.Background()
+	if !d.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d)
+		defer cancel()
+	}
+	n := 0
+	for n < len(p) {
+		m := min(len(p)-n, 32<<10)
+		if _, err := sc.conn.request(ctx, agent.Request{Op: agent.OpWrite, Stream: sc.id, Data: p[n : n+m]}, nil); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = os.ErrDeadlineExceeded
+			}
+			return n, &net.OpError{Op: "write", Net: sc.network, Addr: sc.RemoteAddr(), Err: err}
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// Close implements [net.Conn].
+func (sc *streamConn) Close() error {
+	sc.mu.Lock()
+	if sc.closed {
+		sc.mu.Unlock()
+		return net.ErrClosed
+	}
+	sc.closed = true
+	sc.mu.Unlock()
+	sc.wake()
+	sc.conn.dropStream(sc.id)
+	// Not waited for: the agent closes it in its own time.
+	sc.conn.send(agent.Request{Op: agent.OpClose, Stream: sc.id}, nil)
+	return nil
+}
+
+// LocalAddr implements [net.Conn]: the agent's side is not known here.
+func (sc *streamConn) LocalAddr() net.Addr { return streamAddr{sc.network, "container"} }
+
+// RemoteAddr implements [net.Conn].
+func (sc *streamConn) RemoteAddr() net.Addr { return streamAddr{sc.network, sc.addr} }
+
+// SetDeadline implements [net.Conn].
+func (sc *streamConn) SetDeadline(t time.Time) error {
+	sc.SetReadDeadline(t)
+	return sc.SetWriteDeadline(t)
+}
+
+// SetReadDeadline implements [net.Conn].
+func (sc *streamConn) SetReadDeadline(t time.Time) error {
+	sc.mu.Lock()
+	sc.deadline[0] = t
+	sc.mu.Unlock()
+	sc.wake()
+	return nil
+}
+
+// SetWriteDeadline implements [net.Conn].
+func (sc *streamConn) SetWriteDeadline(t time.Time) error {
+	sc.mu.Lock()
+	sc.deadline[1] = t
+	sc.mu.Unlock()
+	return nil
+}
+
+// streamAddr is an address of a streamConn.
+type streamAddr struct{ network, addr string }
+
+func (a streamAddr) Network() string { return a.network }
+func (a streamAddr) String() string  { return a.addr }
