@@ -63,12 +63,15 @@ func TestExitStatuses(t *testing.T) {
 // TestKillRestartHost kills a host running a server and a daemon: the
 // server dies by SIGKILL, the address stops answering; after RestartHost
 // the server comes back at the same address, and a file written in the
-// host's directory is still there.
+// host's directory is still there, and in the log directory after the
+// plan.
 func TestKillRestartHost(t *testing.T) {
 	t.Parallel()
 	var events []proctest.Event
+	var n2 *proctest.Host
 	err := execute(t, func(p *proctest.Plan) {
-		n1, n2 := p.Host("n1"), p.Host("n2")
+		var n1 *proctest.Host
+		n1, n2 = p.Host("n1"), p.Host("n2")
 		srv := n2.SpawnNamed("srv", "testprog", "listen", "{{n2.addr}}:7000")
 		p.WaitPort(srv, "{{n2.addr}}:7000")
 		d := n2.SpawnNamed("daemon", "testprog", "daemon")
@@ -89,9 +92,12 @@ func TestKillRestartHost(t *testing.T) {
 		p.Wait(read, 0)
 		p.ExpectStdout(read, "^kept$")
 		p.Kill(srv)
-	}, proctest.OnEvent(func(e proctest.Event) { events = append(events, e) }))
+	}, proctest.KeepLogs(), proctest.OnEvent(func(e proctest.Event) { events = append(events, e) }))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(n2.Dir().Value(), "file")); string(b) != "kept" {
+		t.Errorf("the host's file in the log directory: %q, %v; want \"kept\"", b, err)
 	}
 	var exits []string
 	addrs := map[string]bool{}

@@ -312,6 +312,11 @@ func (s *session) Close() ([]proctest.Leftover, error) {
 		for _, h := range s.hosts {
 			left = append(left, h.leftovers(ctx)...)
 		}
+		if !s.shared {
+			for _, h := range s.hosts {
+				errs = append(errs, h.copyBack(ctx))
+			}
+		}
 		var wg sync.WaitGroup
 		herrs := make([]error, len(s.hosts))
 		for i, h := range s.hosts {
