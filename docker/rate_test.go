@@ -80,3 +80,18 @@ func logDirOf(dir *string) proctest.Option {
 		}
 	})
 }
+
+// TestDelayRefused shapes a link with a delay, which containers do not
+// do: the plan fails before it starts, with an UnsupportedError.
+func TestDelayRefused(t *testing.T) {
+	t.Parallel()
+	err := execute(t, func(p *proctest.Plan) {
+		n1, n2 := p.Host("n1"), p.Host("n2")
+		p.Wait(n1.Spawn("testprog", "exit", "0"), 0)
+		p.Shape(n1, n2, proctest.Delay(50*time.Millisecond, 0))
+	})
+	ue := asError[*proctest.UnsupportedError](t, err)
+	if ue.Feature != proctest.FeatureDelay || !strings.Contains(ue.Reason, "delay") || !strings.Contains(ue.Where, "rate_test.go") {
+		t.Errorf("UnsupportedError = %+v, want delay, at this file", ue)
+	}
+}
