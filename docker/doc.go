@@ -88,15 +88,18 @@
 // # Network faults
 //
 // The agent makes an nftables table in its container's network namespace
-// when it starts (it has NET_ADMIN), the same table as a namespace host's:
-// packets from chosen hosts dropped at the receiving host before
-// connection tracking (established connections too), new connections
-// only, or random loss. The faults are applied in one transaction per
-// host, kept across a restart of the host, and never cut off this
-// machine. They are driven from inside the package for now: the core's
-// network-fault steps reach them once this module is built against a
-// proctest with network faults (proctest.NetSession). Rate limits and
-// delay are not done in containers.
+// when it starts (it has NET_ADMIN), the same table as a namespace host's
+// and made by the same code: packets from chosen hosts dropped at the
+// receiving host before connection tracking (established connections
+// too), new connections only, or random loss. Rate limits act at the
+// sending host, as on namespace hosts: an HTB qdisc on the container's
+// eth0 with a class for each limited destination, removed once no rate is
+// left. The core's network-fault steps (Partition, Isolate, Block, Grudge,
+// Shape with Loss or Rate, Heal) map onto them with the meaning they have
+// on namespace hosts. The faults are applied in one transaction per host,
+// kept across a restart of the host, and never cut off this machine.
+// Packet delay is not done in containers: a plan with a Delay fails
+// before it starts.
 //
 // # Limits
 //

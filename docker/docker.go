@@ -101,9 +101,14 @@ func (b *backend) LookPath(file string) (string, error) {
 }
 
 // Supports implements [proctest.FeatureChecker]: hosts need an engine on
-// this machine, the images of the options, and the agent.
+// this machine, the images of the options, and the agent; packet delay is
+// not done in containers.
 func (b *backend) Supports(f proctest.Feature) error {
-	if f != proctest.FeatureHosts {
+	switch f {
+	case proctest.FeatureHosts:
+	case proctest.FeatureDelay:
+		return errors.New("docker: packet delay between containers is not done (rate limits and loss are)")
+	default:
 		return fmt.Errorf("docker: unknown feature %q", f)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -9,110 +9,75 @@ import (
 
 	"github.com/proctest/proctest"
 	"github.com/proctest/proctest/docker/internal/agent"
+	"github.com/proctest/proctest/internal/netns"
 )
 
-// Network faults between hosts, as on network-namespace hosts: every
-// fault acts at the receiving host, by its agent's nftables table inside
-// the container's network namespace (the agent has NET_ADMIN). This
-// machine, the control point, is never cut off.
-//
-// The core's network-fault API (proctest.NetSession.Apply with a
-// NetState) maps onto applyNet: Drop and DropNew by host names, Loss per
-// link; rate limits and delay are not done in containers yet.
+// Network faults between hosts, as on network-namespace hosts and by the
+// same code: the state is split by host as proctest's internal/netns
+// splits it (State.Compile), and each host's agent programs its part
+// with netns's Faults inside the container's network namespace (the agent
+// has NET_ADMIN). Drops and loss act at the receiving host, by its
+// nftables table; rate limits at the sending host, by an HTB qdisc on its
+// eth0 with a class for each limited destination. This machine, the
+// control point, is never cut off. Delay is not done in containers.
 
-// hostFaults is what one host drops, by the names of the other hosts.
-type hostFaults struct {
-	drop, dropNew []string
-	loss          map[string]float64 // fraction of the packets from a host
+// Apply implements proctest.NetSession, with the meaning the state has on
+// namespace hosts: drops and new-connection drops by host, loss and rate
+// per link, where an empty name stands for any host; a link named exactly
+// wins over one for any host.
+func (s *session) Apply(ctx context.Context, st proctest.NetState) error {
+	ns := netns.State{Drop: st.Drop, DropNew: st.DropNew}
+	for l, f := range st.Loss {
+		if ns.Loss == nil {
+			ns.Loss = map[netns.Link]float64{}
+		}
+		ns.Loss[netns.Link{From: l.From, To: l.To}] = f
+	}
+	for l, r := range st.Rate {
+		if ns.Rate == nil {
+			ns.Rate = map[netns.Link]uint64{}
+		}
+		ns.Rate[netns.Link{From: l.From, To: l.To}] = r
+	}
+	return s.applyNet(ctx, ns)
 }
 
-// applyNet makes each host drop what faults says for it, and nothing
-// else: the zero map heals the network. Hosts are changed concurrently,
-// each in one transaction.
-func (s *session) applyNet(ctx context.Context, faults map[string]hostFaults) error {
-	addr := map[string]netip.Addr{}
+// applyNet makes each host do its part of st, and nothing else: the zero
+// State heals the network. Hosts are changed concurrently, each in one
+// transaction (and then its shaping).
+func (s *session) applyNet(ctx context.Context, st netns.State) error {
+	addrs := map[string]netip.Addr{}
 	for _, h := range s.hosts {
-		addr[h.name] = h.addr
+		addrs[h.name] = h.addr
 	}
-	resolve := func(names []string) ([]string, error) {
-		var out []string
-		for _, n := range names {
-			a, ok := addr[n]
-			if !ok {
-				return nil, fmt.Errorf("docker: network faults: no host %s", n)
-			}
-			out = append(out, a.String())
-		}
-		return out, nil
-	}
-	nets := make([]*agent.Net, len(s.hosts))
-	for i, h := range s.hosts {
-		f := faults[h.name]
-		n := &agent.Net{}
-		var err error
-		if n.Drop, err = resolve(f.drop); err != nil {
-			return err
-		}
-		if n.DropNew, err = resolve(f.dropNew); err != nil {
-			return err
-		}
-		for from, frac := range f.loss {
-			a, err := resolve([]string{from})
-			if err != nil {
-				return err
-			}
-			if frac < 0 || frac > 1 {
-				return fmt.Errorf("docker: network faults: loss %v from %s to %s is not a fraction", frac, from, h.name)
-			}
-			n.Loss = append(n.Loss, agent.Loss{From: a[0], Below: uint32(frac*agent.LossMod + 0.5)})
-		}
-		nets[i] = n
+	rules, err := st.Compile(addrs)
+	if err != nil {
+		return fmt.Errorf("docker: network faults: %w", err)
 	}
 	errs := make([]error, len(s.hosts))
 	var wg sync.WaitGroup
 	for i, h := range s.hosts {
-		wg.Go(func() { errs[i] = h.applyNet(ctx, nets[i]) })
+		n := agentNet(rules[h.name])
+		wg.Go(func() { errs[i] = h.applyNet(ctx, n) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// Apply implements proctest.NetSession: drops and new-connection drops by
-// host, loss per link (a link from any host, an empty From, is loss from
-// every other host). Rate limits are not done in containers: a state with
-// one is refused.
-func (s *session) Apply(ctx context.Context, st proctest.NetState) error {
-	if len(st.Rate) > 0 {
-		return errors.New("docker: rate limits between containers are not supported")
+// agentNet returns r as the agent's request.
+func agentNet(r netns.Rules) *agent.Net {
+	n := &agent.Net{}
+	for _, a := range r.Drop {
+		n.Drop = append(n.Drop, a.String())
 	}
-	faults := map[string]hostFaults{}
-	for h, from := range st.Drop {
-		f := faults[h]
-		f.drop = append(f.drop, from...)
-		faults[h] = f
+	for _, a := range r.DropNew {
+		n.DropNew = append(n.DropNew, a.String())
 	}
-	for h, from := range st.DropNew {
-		f := faults[h]
-		f.dropNew = append(f.dropNew, from...)
-		faults[h] = f
+	for _, l := range r.Loss {
+		n.Loss = append(n.Loss, agent.Loss{From: l.From.String(), Below: uint32(uint64(l.Below) * agent.LossMod / netns.LossMod)})
 	}
-	for l, frac := range st.Loss {
-		for _, to := range s.hosts {
-			if l.To != "" && l.To != to.name {
-				continue
-			}
-			for _, from := range s.hosts {
-				if from == to || l.From != "" && l.From != from.name {
-					continue
-				}
-				f := faults[to.name]
-				if f.loss == nil {
-					f.loss = map[string]float64{}
-				}
-				f.loss[from.name] = frac
-				faults[to.name] = f
-			}
-		}
+	for _, rt := range r.Rate {
+		n.Rate = append(n.Rate, agent.Rate{To: rt.To.String(), BPS: rt.BPS})
 	}
-	return s.applyNet(ctx, faults)
+	return n
 }

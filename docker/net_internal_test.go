@@ -91,7 +91,7 @@ func TestNetFaults(t *testing.T) {
 		t.Fatalf("healthy: get from n1 = %v, want exit 0", st)
 	}
 	// n2 drops n1: n1's requests time out; this machine still gets in.
-	if err := s.applyNet(ctx, map[string]hostFaults{"n2": {drop: []string{"n1"}}}); err != nil {
+	if err := s.Apply(ctx, proctest.NetState{Drop: map[string][]string{"n2": {"n1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if st := get(n1); st.Code != 2 {
@@ -118,21 +118,21 @@ func TestNetFaults(t *testing.T) {
 		t.Errorf("n2 drops n1, after n2's restart: get from n1 = %v, want exit 2", st)
 	}
 	// New connections only: the same for a new request.
-	if err := s.applyNet(ctx, map[string]hostFaults{"n2": {dropNew: []string{"n1"}}}); err != nil {
+	if err := s.Apply(ctx, proctest.NetState{DropNew: map[string][]string{"n2": {"n1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if st := get(n1); st.Code != 2 {
 		t.Errorf("n2 drops new connections from n1: get from n1 = %v, want exit 2", st)
 	}
 	// Healed.
-	if err := s.applyNet(ctx, nil); err != nil {
+	if err := s.Apply(ctx, proctest.NetState{}); err != nil {
 		t.Fatal(err)
 	}
 	if st := get(n1); st.Code != 0 {
 		t.Errorf("healed: get from n1 = %v, want exit 0", st)
 	}
-	if err := s.applyNet(ctx, map[string]hostFaults{"n2": {drop: []string{"n3"}}}); err == nil {
-		t.Errorf("applyNet naming no host n3 succeeded")
+	if err := s.Apply(ctx, proctest.NetState{Drop: map[string][]string{"n2": {"n3"}}}); err == nil {
+		t.Errorf("Apply naming no host n3 succeeded")
 	}
 	srv.Signal(syscall.SIGTERM)
 	if st, _ := srv.Wait(); st.Signal != syscall.SIGTERM {

@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -68,11 +67,7 @@ type life struct {
 	paused   Method
 
 	// Guarded by the Network's mu.
-	nft    *nftables.Conn  // in the host's namespace
-	table  *table          // its table, once made
-	nl     *netlink.Handle // netlink in the host's namespace
-	eth0   int             // the index of its eth0
-	shaped bool            // eth0 has the qdisc of shape
+	net Faults // of its namespace and eth0, once linked
 }
 
 // A startReq asks the host's thread to start a command.
@@ -198,7 +193,7 @@ func (h *Host) begin(ctx context.Context) (*life, error) {
 	err := <-ready
 	if err == nil {
 		// The table is there from the start (see program).
-		if err = l.program(h.n.rules[h.name]); err != nil {
+		if err = l.net.Program(h.n.rules[h.name]); err != nil {
 			err = fmt.Errorf("nftables: %w", err)
 			l.init.Process.Kill()
 		}
@@ -305,7 +300,7 @@ func (l *life) link(h *Host) error {
 	if err != nil {
 		return fmt.Errorf("netlink in the host: %w", err)
 	}
-	l.nl = nl
+	l.net = Faults{nsFD: l.nsFD, nl: nl}
 	for _, name := range []string{"lo", "eth0"} {
 		link, err := nl.LinkByName(name)
 		if err != nil {
@@ -315,7 +310,7 @@ func (l *life) link(h *Host) error {
 			if err := nl.AddrAdd(link, ipNet(h.addr, n.prefix.Bits())); err != nil {
 				return fmt.Errorf("address eth0: %w", err)
 			}
-			l.eth0 = link.Attrs().Index
+			l.net.link = link.Attrs().Index
 		}
 		if err := nl.LinkSetUp(link); err != nil {
 			return fmt.Errorf("%s up: %w", name, err)
@@ -399,12 +394,7 @@ func (l *life) awaitInit(ctx context.Context) error {
 // its init and thread have ended. The caller holds h.n.mu.
 func (l *life) release(ctx context.Context, h *Host) error {
 	var errs []error
-	if l.nft != nil {
-		l.nft.CloseLasting()
-	}
-	if l.nl != nil {
-		l.nl.Close()
-	}
+	l.net.Close()
 	for _, f := range []*os.File{l.initIn, l.initOut} {
 		if f != nil {
 			f.Close()

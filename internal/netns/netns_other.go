@@ -120,3 +120,16 @@ func (h *Host) Listen(ctx context.Context, network, addr string) (net.Listener, 
 func (h *Host) ListenPacket(ctx context.Context, network, addr string) (net.PacketConn, error) {
 	return nil, errNoHosts
 }
+
+// Faults keeps the faults of a network namespace; on this system there
+// are none.
+type Faults struct{}
+
+// NewFaults reports that network namespaces need Linux.
+func NewFaults(iface string) (*Faults, error) { return nil, errNoHosts }
+
+// Program reports that network namespaces need Linux.
+func (f *Faults) Program(r Rules) error { return errNoHosts }
+
+// Close does nothing.
+func (f *Faults) Close() {}

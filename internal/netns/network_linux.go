@@ -29,10 +29,10 @@ type Network struct {
 
 	mu     sync.Mutex
 	hosts  []*Host
-	seq    int                  // numbers the hosts' veths
-	state  State                // as last applied
-	rules  map[string]hostRules // state, by receiving host
-	made   []string             // cgroup directories AddHost made, parents first
+	seq    int              // numbers the hosts' veths
+	state  State            // as last applied
+	rules  map[string]Rules // state, by host
+	made   []string         // cgroup directories AddHost made, parents first
 	closed bool
 }
 
@@ -207,7 +207,7 @@ func (n *Network) applyLocked(state State) error {
 	for _, h := range n.hosts {
 		addrs[h.name] = h.addr
 	}
-	rules, err := state.compile(addrs)
+	rules, err := state.Compile(addrs)
 	if err != nil {
 		return fmt.Errorf("netns: apply: %w", err)
 	}
@@ -220,7 +220,7 @@ func (n *Network) applyLocked(state State) error {
 		if l == nil {
 			continue
 		}
-		if err := l.program(rules[h.name]); err != nil {
+		if err := l.net.Program(rules[h.name]); err != nil {
 			errs = append(errs, fmt.Errorf("netns: apply on %s: %w", h.name, err))
 		}
 	}

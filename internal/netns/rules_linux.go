@@ -1,11 +1,13 @@
 package netns
 
 import (
+	"fmt"
 	"net/netip"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,40 +44,87 @@ type table struct {
 	dropSet, newSet *nftables.Set
 }
 
-// program makes l's table hold r, in one transaction: the first time, it
-// makes the table; after that, it refills the sets and replaces the rules
-// of chain raw, leaving the chains, and so the hooks, in place. Then it
-// shapes what l sends (see shape). The caller holds the Network's mu.
-func (l *life) program(r hostRules) error {
-	if l.nft == nil {
-		c, err := nftables.New(nftables.WithNetNSFd(l.nsFD), nftables.AsLasting())
+// Faults keeps the faults of one network namespace: its table, and the
+// shaping of what one of its interfaces sends (see shape). Each host of a
+// Network has one; the docker backend's agent keeps one in its container.
+// Its methods must not be called concurrently.
+type Faults struct {
+	nsFD   int             // the network namespace, or -1 for the caller's
+	nft    *nftables.Conn  // in the namespace, once opened
+	table  *table          // its table, once made
+	nl     *netlink.Handle // netlink in the namespace
+	link   int             // the index of the interface shaped
+	shaped bool            // it has the qdisc of shape
+}
+
+// NewFaults returns the Faults of the calling thread's network namespace,
+// shaping what its interface iface sends. It changes nothing: the first
+// Program makes the table. It needs no privilege; Program needs
+// CAP_NET_ADMIN.
+func NewFaults(iface string) (*Faults, error) {
+	nl, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netns: faults: netlink: %w", err)
+	}
+	link, err := nl.LinkByName(iface)
+	if err != nil {
+		nl.Close()
+		return nil, fmt.Errorf("netns: faults: find %s: %w", iface, err)
+	}
+	return &Faults{nsFD: -1, nl: nl, link: link.Attrs().Index}, nil
+}
+
+// Program makes the namespace's table hold r, in one transaction: the
+// first time, it makes the table; after that, it refills the sets and
+// replaces the rules of chain raw, leaving the chains, and so the hooks,
+// in place. Then it shapes what the interface sends as r.Rate says.
+func (f *Faults) Program(r Rules) error {
+	if f.nft == nil {
+		opts := []nftables.ConnOption{nftables.AsLasting()}
+		if f.nsFD >= 0 {
+			opts = append(opts, nftables.WithNetNSFd(f.nsFD))
+		}
+		c, err := nftables.New(opts...)
 		if err != nil {
 			return err
 		}
-		l.nft = c
+		f.nft = c
 	}
-	c := l.nft
+	c := f.nft
 	var err error
-	if l.table == nil {
-		err = l.makeTable(c, r)
+	if f.table == nil {
+		err = f.makeTable(c, r)
 	} else {
-		err = l.table.refill(c, r)
+		err = f.table.refill(c, r)
 	}
 	if err != nil {
 		// The queued messages must not go out with a later Flush: drop
 		// the connection, and them with it.
 		c.CloseLasting()
-		l.nft = nil
+		f.nft = nil
 		return err
 	}
 	if err := c.Flush(); err != nil {
 		return err
 	}
-	return l.shape(r.rate)
+	return f.shape(r.Rate)
 }
 
-// makeTable queues the making of l's table, holding r.
-func (l *life) makeTable(c *nftables.Conn, r hostRules) error {
+// Close closes f's connections to the namespace. The table and the
+// shaping stay, for as long as the namespace does.
+func (f *Faults) Close() {
+	if f.nft != nil {
+		f.nft.CloseLasting()
+		f.nft = nil
+	}
+	if f.nl != nil {
+		f.nl.Close()
+		f.nl = nil
+	}
+}
+
+// makeTable queues the making of f's table, holding r.
+func (f *Faults) makeTable(c *nftables.Conn, r Rules) error {
 	tb := &table{t: &nftables.Table{Family: nftables.TableFamilyIPv4, Name: tableName}}
 	c.AddTable(tb.t)
 	tb.raw = c.AddChain(&nftables.Chain{
@@ -91,10 +140,10 @@ func (l *life) makeTable(c *nftables.Conn, r hostRules) error {
 	// use.)
 	tb.dropSet = &nftables.Set{Table: tb.t, ID: 1, Name: "drop_from", KeyType: nftables.TypeIPAddr}
 	tb.newSet = &nftables.Set{Table: tb.t, ID: 2, Name: "new_from", KeyType: nftables.TypeIPAddr}
-	if err := c.AddSet(tb.dropSet, elements(r.drop)); err != nil {
+	if err := c.AddSet(tb.dropSet, elements(r.Drop)); err != nil {
 		return err
 	}
-	if err := c.AddSet(tb.newSet, elements(r.dropNew)); err != nil {
+	if err := c.AddSet(tb.newSet, elements(r.DropNew)); err != nil {
 		return err
 	}
 	c.AddRule(&nftables.Rule{Table: tb.t, Chain: conn, Exprs: []expr.Any{
@@ -110,22 +159,22 @@ func (l *life) makeTable(c *nftables.Conn, r hostRules) error {
 		&expr.Verdict{Kind: expr.VerdictDrop},
 	}})
 	tb.addRaw(c, r)
-	l.table = tb
+	f.table = tb
 	return nil
 }
 
 // refill queues the change of the table to hold r.
-func (tb *table) refill(c *nftables.Conn, r hostRules) error {
+func (tb *table) refill(c *nftables.Conn, r Rules) error {
 	c.FlushChain(tb.raw)
 	c.FlushSet(tb.dropSet)
 	c.FlushSet(tb.newSet)
-	if len(r.drop) > 0 {
-		if err := c.SetAddElements(tb.dropSet, elements(r.drop)); err != nil {
+	if len(r.Drop) > 0 {
+		if err := c.SetAddElements(tb.dropSet, elements(r.Drop)); err != nil {
 			return err
 		}
 	}
-	if len(r.dropNew) > 0 {
-		if err := c.SetAddElements(tb.newSet, elements(r.dropNew)); err != nil {
+	if len(r.DropNew) > 0 {
+		if err := c.SetAddElements(tb.newSet, elements(r.DropNew)); err != nil {
 			return err
 		}
 	}
@@ -134,20 +183,20 @@ func (tb *table) refill(c *nftables.Conn, r hostRules) error {
 }
 
 // addRaw queues the rules of chain raw for r.
-func (tb *table) addRaw(c *nftables.Conn, r hostRules) {
+func (tb *table) addRaw(c *nftables.Conn, r Rules) {
 	c.AddRule(&nftables.Rule{Table: tb.t, Chain: tb.raw, Exprs: []expr.Any{
 		loadSaddr(),
 		&expr.Lookup{SourceRegister: 1, SetName: tb.dropSet.Name, SetID: tb.dropSet.ID},
 		&expr.Verdict{Kind: expr.VerdictDrop},
 	}})
-	for _, lr := range r.loss {
+	for _, lr := range r.Loss {
 		c.AddRule(&nftables.Rule{Table: tb.t, Chain: tb.raw, Exprs: []expr.Any{
 			loadSaddr(),
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: lr.from.AsSlice()},
-			&expr.Numgen{Register: 1, Modulus: lossMod, Type: unix.NFT_NG_RANDOM},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: lr.From.AsSlice()},
+			&expr.Numgen{Register: 1, Modulus: LossMod, Type: unix.NFT_NG_RANDOM},
 			// numgen gives a number in host order; cmp compares bytes.
 			&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: 4, Size: 4},
-			&expr.Cmp{Op: expr.CmpOpLt, Register: 1, Data: binaryutil.BigEndian.PutUint32(lr.below)},
+			&expr.Cmp{Op: expr.CmpOpLt, Register: 1, Data: binaryutil.BigEndian.PutUint32(lr.Below)},
 			&expr.Verdict{Kind: expr.VerdictDrop},
 		}})
 	}

@@ -124,37 +124,39 @@ func (s State) wildcards() bool {
 	return false
 }
 
-// lossMod is the modulus of the random number a loss rule compares: loss
-// is set in steps of 1/lossMod.
-const lossMod = 10000
+// LossMod is the modulus of the random number a loss rule compares: loss
+// is set in steps of 1/LossMod.
+const LossMod = 10000
 
-// hostRules is what one host drops: its part of a State.
-type hostRules struct {
-	drop    []netip.Addr // sources whose packets it drops
-	dropNew []netip.Addr // sources whose new connections it drops
-	loss    []lossRule   // random drops, by source
-	rate    []rateRule   // limits of what it sends, by destination
+// Rules is what one host does to packets: its part of a State, by
+// address (see State.Compile).
+type Rules struct {
+	Drop    []netip.Addr // sources whose packets it drops
+	DropNew []netip.Addr // sources whose new connections it drops
+	Loss    []LossRule   // random drops, by source
+	Rate    []RateRule   // limits of what it sends, by destination
 }
 
-// A rateRule limits what a host sends to a destination.
-type rateRule struct {
-	to  netip.Addr
-	bps uint64 // bits per second
+// A RateRule limits what a host sends to a destination.
+type RateRule struct {
+	To  netip.Addr
+	BPS uint64 // bits per second
 }
 
-// A lossRule drops a packet from a source when a random number modulo
-// lossMod is below below.
-type lossRule struct {
-	from  netip.Addr
-	below uint32
+// A LossRule drops a packet from a source when a random number modulo
+// LossMod is below Below.
+type LossRule struct {
+	From  netip.Addr
+	Below uint32
 }
 
-// compile checks s against the hosts of a network (name to address) and
-// splits it by receiving host. Every host of addrs has an entry.
-func (s State) compile(addrs map[string]netip.Addr) (map[string]hostRules, error) {
-	rules := make(map[string]hostRules, len(addrs))
+// Compile checks s against the hosts of a network (name to address) and
+// splits it by host: what each drops of the packets it receives, and how
+// fast it sends to each destination. Every host of addrs has an entry.
+func (s State) Compile(addrs map[string]netip.Addr) (map[string]Rules, error) {
+	rules := make(map[string]Rules, len(addrs))
 	for name := range addrs {
-		rules[name] = hostRules{}
+		rules[name] = Rules{}
 	}
 	sources := func(what, to string, from []string) ([]netip.Addr, error) {
 		if _, ok := addrs[to]; !ok {
@@ -180,7 +182,7 @@ func (s State) compile(addrs map[string]netip.Addr) (map[string]hostRules, error
 			return nil, err
 		}
 		r := rules[to]
-		r.drop = a
+		r.Drop = a
 		rules[to] = r
 	}
 	for to, from := range s.DropNew {
@@ -189,7 +191,7 @@ func (s State) compile(addrs map[string]netip.Addr) (map[string]hostRules, error
 			return nil, err
 		}
 		r := rules[to]
-		r.dropNew = a
+		r.DropNew = a
 		rules[to] = r
 	}
 	loss, err := expand(s.Loss, addrs, "loss", func(f float64) error {
@@ -210,21 +212,21 @@ func (s State) compile(addrs map[string]netip.Addr) (map[string]hostRules, error
 			continue
 		}
 		r := rules[p.From]
-		r.rate = append(r.rate, rateRule{to: addrs[p.To], bps: bps})
+		r.Rate = append(r.Rate, RateRule{To: addrs[p.To], BPS: bps})
 		rules[p.From] = r
 	}
 	for p, f := range loss {
-		below := uint32(math.Round(f * lossMod))
+		below := uint32(math.Round(f * LossMod))
 		if below == 0 {
 			continue
 		}
 		r := rules[p.To]
-		r.loss = append(r.loss, lossRule{from: addrs[p.From], below: below})
+		r.Loss = append(r.Loss, LossRule{From: addrs[p.From], Below: below})
 		rules[p.To] = r
 	}
 	for name, r := range rules {
-		slices.SortFunc(r.loss, func(a, b lossRule) int { return a.from.Compare(b.from) })
-		slices.SortFunc(r.rate, func(a, b rateRule) int { return a.to.Compare(b.to) })
+		slices.SortFunc(r.Loss, func(a, b LossRule) int { return a.From.Compare(b.From) })
+		slices.SortFunc(r.Rate, func(a, b RateRule) int { return a.To.Compare(b.To) })
 		rules[name] = r
 	}
 	return rules, nil

@@ -14,17 +14,17 @@ var testAddrs = map[string]netip.Addr{
 }
 
 // describe writes rules in a compact, stable form for comparison.
-func describe(rules map[string]hostRules) string {
+func describe(rules map[string]Rules) string {
 	var b strings.Builder
 	for _, name := range []string{"n1", "n2", "n3"} {
 		r := rules[name]
-		fmt.Fprintf(&b, "%s: drop %v new %v loss", name, r.drop, r.dropNew)
-		for _, l := range r.loss {
-			fmt.Fprintf(&b, " %v<%d", l.from, l.below)
+		fmt.Fprintf(&b, "%s: drop %v new %v loss", name, r.Drop, r.DropNew)
+		for _, l := range r.Loss {
+			fmt.Fprintf(&b, " %v<%d", l.From, l.Below)
 		}
 		b.WriteString(" rate")
-		for _, l := range r.rate {
-			fmt.Fprintf(&b, " %v@%d", l.to, l.bps)
+		for _, l := range r.Rate {
+			fmt.Fprintf(&b, " %v@%d", l.To, l.BPS)
 		}
 		b.WriteString("\n")
 	}
@@ -79,7 +79,7 @@ func TestCompile(t *testing.T) {
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rules, err := c.state.compile(testAddrs)
+			rules, err := c.state.Compile(testAddrs)
 			got := ""
 			if err != nil {
 				got = err.Error()
@@ -87,7 +87,7 @@ func TestCompile(t *testing.T) {
 				got = describe(rules)
 			}
 			if !strings.HasPrefix(got, c.want) {
-				t.Errorf("compile(%v) = %q, want %q", c.state, got, c.want)
+				t.Errorf("Compile(%v) = %q, want %q", c.state, got, c.want)
 			}
 		})
 	}

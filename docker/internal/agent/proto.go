@@ -126,8 +126,9 @@ type Request struct {
 	Net *Net `json:"net,omitempty"`
 }
 
-// Net is what a container drops of the packets it receives. The zero Net
-// drops nothing.
+// Net is what a container drops of the packets it receives, and how fast
+// it sends to some addresses. The zero Net drops nothing and sends at full
+// speed.
 type Net struct {
 	// Drop lists the IPv4 addresses whose packets are dropped,
 	// established connections included.
@@ -136,6 +137,16 @@ type Net struct {
 	DropNew []string `json:"drop_new,omitempty"`
 	// Loss lists addresses whose packets are dropped at random.
 	Loss []Loss `json:"loss,omitempty"`
+	// Rate lists addresses to which the container sends at a limited
+	// rate: its eth0 queues what exceeds it.
+	Rate []Rate `json:"rate,omitempty"`
+}
+
+// Rate limits what the container sends to an address.
+type Rate struct {
+	To string `json:"to"`
+	// BPS is the rate in bits per second; 0 is no limit.
+	BPS uint64 `json:"bps"`
 }
 
 // Loss drops a fraction of the packets from an address.

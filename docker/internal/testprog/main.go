@@ -14,6 +14,11 @@
 //	write FILE TEXT   write TEXT to FILE
 //	read FILE         print the contents of FILE
 //	print TEXT        print TEXT on stdout and stderr
+//	sink ADDR         accept TCP connections on ADDR and read them to the end,
+//	                  then close them; print "listening"
+//	source ADDR N     send N bytes to ADDR, wait for the peer to close, and
+//	                  print "sent N bytes in SECONDSs"
+//	qdiscs IFACE      print the kind of each qdisc of IFACE, one a line
 package main
 
 import (
@@ -26,6 +31,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 func main() {
@@ -106,6 +113,55 @@ func main() {
 	case "print":
 		fmt.Println(args[0])
 		fmt.Fprintln(os.Stderr, args[0])
+	case "sink":
+		l, err := net.Listen("tcp4", args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("listening")
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			go func() {
+				io.Copy(io.Discard, c)
+				c.Close()
+			}()
+		}
+	case "source":
+		n, _ := strconv.Atoi(args[1])
+		c, err := net.Dial("tcp4", args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		// Timed until the sink has read everything and closed: what
+		// the socket's buffer took in is not sent yet.
+		start := time.Now()
+		if _, err := c.Write(make([]byte, n)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		c.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, c)
+		fmt.Printf("sent %d bytes in %.3fs\n", n, time.Since(start).Seconds())
+	case "qdiscs":
+		link, err := netlink.LinkByName(args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		qs, err := netlink.QdiscList(link)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		for _, q := range qs {
+			fmt.Println(q.Type())
+		}
 	default:
 		fmt.Fprintln(os.Stderr, "testprog: unknown verb", os.Args[1])
 		os.Exit(2)
