@@ -94,7 +94,7 @@ type agent struct {
 // applyNet makes the container drop what n says.
 func (a *agent) applyNet(n *Net) error {
 	if a.net == nil {
-		return fmt.Errorf("no nftables table in the container (it needs NET_ADMIN): %v", a.netErr)
+		return fmt.Errorf("no network faults in the container (the agent needs NET_ADMIN and an eth0): %v", a.netErr)
 	}
 	if n == nil {
 		n = &Net{}
