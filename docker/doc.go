@@ -51,15 +51,44 @@
 //
 // # Files and output
 //
-// The plan's log directory, which holds the hosts' directories
+// When the engine shares this machine's files (it is reached by a socket
+// or TCP on the loopback, and calls itself by this machine's host name),
+// the plan's log directory, which holds the hosts' directories
 // ("{{n1.dir}}"), is bind-mounted into every container at the same path.
-// Processes on hosts write their own log files there, as local ones do;
-// output the plan watches, and standard input from a Go reader, go through
-// FIFOs in that directory, unlinked once open. So the engine must run on
-// this machine: DOCKER_HOST may name another socket, or TCP on the
-// loopback, but not another machine (Supports says so before the plan
-// starts). A program is looked up, when it starts, in the container's
-// PATH; a program of this machine is not in the container.
+// Processes on hosts write their own log files there, as local ones do,
+// and the plan sees the hosts' files as they are written.
+//
+// Otherwise nothing is mounted: DOCKER_HOST names another machine, or
+// the engine's socket is mounted into a container the tests run in (its
+// bind mounts would be the engine machine's directories, not this
+// one's), or [Remote] or [RemoteEnv] says so of an engine reached through
+// a tunnel. The plan runs the same, and:
+//   - output goes to the plan's log files through the agent;
+//   - each host's directory is made in its container, and copied back
+//     into the log directory at the end of the plan (regular files and
+//     directories);
+//   - [proctest.Plan.WaitFile] of a path in a host's directory asks that
+//     host's agent;
+//   - [proctest.Plan.WaitPort], [proctest.Plan.WaitHTTP] and the plan's
+//     dials to a host's address or name connect from inside that host,
+//     through its agent (which no network fault cuts off from its own
+//     host, as none cuts off this machine).
+//
+// What needs shared files, and does not work with such an engine: the
+// steps that write into a host's directory from this machine
+// ([proctest.Plan.WriteFile], [proctest.Plan.MakeDir] there, which the
+// container does not see), Go steps that read a host's directory during
+// the plan (this machine's copy is filled at the end), and programs or
+// files of this machine named in a host's command line. The plan's
+// report says, at its start, whether the engine shares files.
+//
+// Output the plan watches, and standard input from a Go reader or a
+// file, always go through the agent: it makes pipes in the container and
+// relays them as streams of its protocol. A program's exit is reported
+// once its output has all arrived (or 100 ms after its end, if a daemon
+// it started holds its output open). A program is looked up, when it
+// starts, in the container's PATH; a program of this machine is not in
+// the container.
 //
 // Processes spawned without a host run on this machine, contained as with
 // [proctest.Local].
@@ -103,7 +132,7 @@
 //
 // # Limits
 //
-// The engine must run on this machine. [proctest.Command] Setup hooks and
+// [proctest.Command] Setup hooks and
 // helper functions of the test binary ([proctest.Plan.SpawnHelper]) do
 // not run in containers, unless the image has the test binary at its
 // path. Hosts are made one after the other, as the plan adds them.

@@ -42,9 +42,10 @@ func Remote() Option {
 }
 
 // New returns a backend whose hosts are containers of the Docker engine
-// named by the environment (DOCKER_HOST, or the local socket), which must
-// run on this machine. Processes spawned without a host run on this
-// machine, as with [proctest.Local]. The backend is also a
+// named by the environment (DOCKER_HOST, or the local socket), on this
+// machine or another (see the package doc for what needs shared files).
+// Processes spawned without a host run on this machine, as with
+// [proctest.Local]. The backend is also a
 // [proctest.FeatureChecker]: a plan with hosts fails before anything
 // starts, with an [proctest.UnsupportedError] saying why, if no engine
 // answers, if an image is missing (naming it), or if the agent cannot be
