@@ -21,16 +21,29 @@ func dialAgent(ctx context.Context, conn *agentConn, network, addr string) (net.
 		return nil, errAgentGone
 	}
 	sc.id = id
-	if _, err := conn.request(ctx, agent.Request{Op: agent.OpDial, Stream: id, Network: network, Addr: addr}, nil); err != nil {
+	cl, err := conn.send(agent.Request{Op: agent.OpDial, Stream: id, Network: network, Addr: addr}, nil)
+	if err != nil {
 		conn.dropStream(id)
-		if ctx.Err() == nil {
-			return nil, err
-		}
-		// The agent may still connect: closed once it has.
-		go conn.request(context.Background(), agent.Request{Op: agent.OpClose, Stream: id}, nil)
 		return nil, err
 	}
-	return sc, nil
+	select {
+	case m := <-cl.reply:
+		if m.Err != "" {
+			conn.dropStream(id)
+			return nil, errors.New(m.Err)
+		}
+		return sc, nil
+	case <-ctx.Done():
+		conn.dropStream(id)
+		// The agent may still connect: closed once it has. (The reply
+		// comes, at the latest when the agent's stream ends.)
+		go func() {
+			if m := <-cl.reply; m.Err == "" {
+				conn.send(agent.Request{Op: agent.OpClose, Stream: id}, nil)
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 // streamConn is a connection made by an agent: a [net.Conn] whose reads
