@@ -288,3 +288,23 @@ func TestHostDial(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOutputComplete: 200 programs each print and exit at once; when
+// each exit is seen, its output is all in its log files. (Through the
+// agent's streams when the engine does not share this machine's files:
+// the exit must wait for the output.)
+func TestOutputComplete(t *testing.T) {
+	t.Parallel()
+	err := execute(t, func(p *proctest.Plan) {
+		n1 := p.Host("n1")
+		for i := range 200 {
+			pr := n1.SpawnNamed(fmt.Sprintf("print-%d", i), "testprog", "print", fmt.Sprintf("line %d", i))
+			p.Wait(pr, 0)
+			p.ExpectStdout(pr, fmt.Sprintf("^line %d$", i))
+			p.ExpectStderr(pr, fmt.Sprintf("^line %d$", i))
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
