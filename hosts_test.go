@@ -2,11 +2,13 @@ package proctest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -340,5 +342,105 @@ func TestRestartAfterKillHostIsStoppedGently(t *testing.T) {
 	sr := asError[*proctest.StillRunningError](t, err)
 	if len(sr.Procs) != 1 || sr.Procs[0].Stopped != "SIGTERM" {
 		t.Errorf("StillRunningError.Procs = %+v, want graceful stopped by SIGTERM", sr.Procs)
+	}
+}
+
+// failHost is the local backend, but for the host named fail, which it
+// cannot make.
+type failHost struct {
+	proctest.Backend
+	fail string
+}
+
+func (b failHost) Supports(f proctest.Feature) error {
+	return b.Backend.(proctest.FeatureChecker).Supports(f)
+}
+
+func (b failHost) Open(ctx context.Context, info proctest.PlanInfo) (proctest.Session, error) {
+	s, err := b.Backend.Open(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	return &failHostSession{Session: s, hs: s.(proctest.HostSession), fail: b.fail}, nil
+}
+
+type failHostSession struct {
+	proctest.Session
+	hs   proctest.HostSession
+	fail string
+}
+
+func (s *failHostSession) AddHost(ctx context.Context, spec proctest.HostSpec) (proctest.HostHandle, error) {
+	if spec.Name == s.fail {
+		return nil, errors.New("no room for this host")
+	}
+	return s.hs.AddHost(ctx, spec)
+}
+
+// selfCopies returns the pids of the processes, other than this one,
+// running this test binary: the guard, and the inits of hosts.
+func selfCopies(t *testing.T) []int {
+	self, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if exe, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && exe == self {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// TestHostFailsMidway: the third host of a plan cannot be made, after
+// two were: the plan fails naming it and why, before any step, and
+// nothing of the two made is left: no process, link or cgroup.
+func TestHostFailsMidway(t *testing.T) {
+	needHosts(t)
+	cg := planCgroup(t) // a plan first: the guard, a copy of this binary, runs
+	before := links(t)
+	guard := selfCopies(t)
+	for i := range 20 {
+		var up []string
+		p := proctest.New("midway", proctest.LogDir(t.TempDir()),
+			proctest.WithBackend(failHost{Backend: proctest.Local, fail: "n3"}),
+			proctest.OnEvent(func(e proctest.Event) {
+				if e.Kind == proctest.EventHost {
+					up = append(up, e.Host)
+				}
+			}))
+		var hosts []*proctest.Host
+		for _, name := range []string{"n1", "n2", "n3", "n4"} {
+			hosts = append(hosts, p.Host(name))
+		}
+		for _, h := range hosts {
+			p.Wait(h.Spawn("true"), 0)
+		}
+		err := p.Execute(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "host n3: no room for this host") {
+			t.Fatalf("round %d: Execute = %v, want the failure of host n3", i, err)
+		}
+		if strings.Join(up, ",") != "n1,n2" {
+			t.Errorf("round %d: hosts up %q, want n1 and n2", i, up)
+		}
+		if pids := selfCopies(t); len(pids) > len(guard) {
+			t.Errorf("round %d: processes of this binary left (host inits?): %v", i, pids)
+		}
+		for l := range links(t) {
+			if !before[l] {
+				t.Errorf("round %d: link %s left", i, l)
+			}
+		}
+		if cg != "" {
+			if dirs, _ := filepath.Glob(filepath.Join(filepath.Dir(cg), fmt.Sprintf("proctest-%d.*", os.Getpid()))); len(dirs) > 0 {
+				t.Errorf("round %d: cgroups left: %v", i, dirs)
+			}
+		}
 	}
 }
