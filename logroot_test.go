@@ -231,3 +231,19 @@ func TestLogRootNeighbourSwap(t *testing.T) {
 		t.Errorf("timeline page %s: %v, %v; want a regular file", page, fi, err)
 	}
 }
+
+// TestMakeDirName: MakeDir makes its directory in the log root, named
+// from the prefix with the characters a file name should not have
+// replaced: a prefix from a script's path cannot reach elsewhere.
+func TestMakeDirName(t *testing.T) {
+	root := t.TempDir()
+	p := proctest.New("makedir", proctest.LogDir(root))
+	dir, err := p.MakeDir("work-../../a b/c-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(dir)
+	if filepath.Dir(dir) != root || !strings.HasPrefix(filepath.Base(dir), "work-.._.._a_b_c-") {
+		t.Errorf("MakeDir = %s, want a directory of %s named work-.._.._a_b_c-*", dir, root)
+	}
+}

@@ -156,7 +156,7 @@ func (s *Script) Run(ctx context.Context, opts ...proctest.Option) error {
 	// The work directory is made as safely as the plan's logs: in a
 	// checked log root, 0700, so that no one else can swap it for theirs
 	// between the unpacking of its files and their use.
-	work, err := p.MakeDir("proctest-work-" + fileName(filepath.Base(s.Name)) + "-")
+	work, err := p.MakeDir("proctest-work-" + filepath.Base(s.Name) + "-")
 	if err != nil {
 		return fmt.Errorf("proctest: %s: work directory: %w", s.Name, err)
 	}
@@ -189,26 +189,3 @@ func (e *keptError) Error() string { return e.err.Error() + "\nwork directory ke
 
 // Unwrap returns the plan's failure.
 func (e *keptError) Unwrap() error { return e.err }
-
-// fileName turns s into a name of letters, digits, '.', '_', '+' and '-'
-// for a directory, as proctest names a plan's log directory.
-func fileName(s string) string {
-	const max = 64
-	var b strings.Builder
-	for i := 0; i < len(s) && b.Len() < max; i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '_', c == '+', c == '-':
-			b.WriteByte(c)
-		case c == '.' && b.Len() > 0:
-			b.WriteByte(c)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == 0 {
-		return "proc"
-	}
-	return b.String()
-}

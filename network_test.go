@@ -386,7 +386,7 @@ func TestDelayUnsupported(t *testing.T) {
 		p.Shape(n1, n2, proctest.Delay(50*time.Millisecond, 10*time.Millisecond))
 	})
 	ue := asError[*proctest.UnsupportedError](t, err)
-	if ue.Feature != proctest.FeatureDelay || !strings.Contains(ue.Reason, "netem") || !strings.Contains(ue.Where, "faults_test.go") {
+	if ue.Feature != proctest.FeatureDelay || !strings.Contains(ue.Reason, "netem") || !strings.Contains(ue.Where, "network_test.go") {
 		t.Errorf("UnsupportedError = %+v, want delay, naming netem, at this file", ue)
 	}
 	if _, err := os.Stat(marker); err == nil {
