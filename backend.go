@@ -153,6 +153,19 @@ type HostSession interface {
 	AddHost(ctx context.Context, spec HostSpec) (HostHandle, error)
 }
 
+// A HostsSession is a [HostSession] that makes several hosts at once,
+// faster than one after the other (containers, whose starts take the
+// engine's time). A plan whose session is one makes all its hosts with
+// one call of AddHosts, instead of AddHost for each.
+type HostsSession interface {
+	HostSession
+	// AddHosts makes and starts the hosts of specs, given in the order
+	// the plan declares them, and returns their handles in that order.
+	// Its error names the hosts that failed. Hosts made before an error
+	// are ended by Close.
+	AddHosts(ctx context.Context, specs []HostSpec) ([]HostHandle, error)
+}
+
 // HostSpec describes a host to make.
 type HostSpec struct {
 	// Name is the host's name in the plan.

@@ -288,7 +288,8 @@ func (w *walk) running(h *Host) []*Proc {
 	return out
 }
 
-// startHosts makes the plan's hosts, in order, and sets their variables.
+// startHosts makes the plan's hosts, in order (or at once, if the
+// session can), and sets their variables.
 func (e *executor) startHosts() error {
 	if len(e.plan.hosts) == 0 {
 		return nil
@@ -297,21 +298,43 @@ func (e *executor) startHosts() error {
 	if !ok {
 		return &UnsupportedError{Feature: FeatureHosts, Where: e.plan.hosts[0].where, Reason: "the backend makes no hosts"}
 	}
-	for _, h := range e.plan.hosts {
+	specs := make([]HostSpec, len(e.plan.hosts))
+	for i, h := range e.plan.hosts {
 		dir := filepath.Join(e.dir, "host-"+h.name)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return fmt.Errorf("%sproctest: host %s: %w", prefix(h.where, ""), h.name, err)
 		}
 		h.dir.setValue(dir)
-		hh, err := hs.AddHost(e.ctx, HostSpec{Name: h.name, Dir: dir})
+		specs[i] = HostSpec{Name: h.name, Dir: dir}
+	}
+	if hb, ok := hs.(HostsSession); ok {
+		handles, err := hb.AddHosts(e.ctx, specs)
+		if err == nil && len(handles) != len(specs) {
+			err = fmt.Errorf("the backend made %d hosts of %d", len(handles), len(specs))
+		}
+		if err != nil {
+			return fmt.Errorf("%sproctest: hosts: %w", prefix(e.plan.hosts[0].where, ""), err)
+		}
+		for i, h := range e.plan.hosts {
+			e.hostUp(h, handles[i])
+		}
+		return nil
+	}
+	for i, h := range e.plan.hosts {
+		hh, err := hs.AddHost(e.ctx, specs[i])
 		if err != nil {
 			return fmt.Errorf("%sproctest: host %s: %w", prefix(h.where, ""), h.name, err)
 		}
-		h.handle = hh
-		h.addr.setValue(hh.Addr().String())
-		e.emit(Event{Kind: EventHost, Host: h.name, Detail: hostUpAt + hh.Addr().String()})
+		e.hostUp(h, hh)
 	}
 	return nil
+}
+
+// hostUp records that h runs, as hh.
+func (e *executor) hostUp(h *Host, hh HostHandle) {
+	h.handle = hh
+	h.addr.setValue(hh.Addr().String())
+	e.emit(Event{Kind: EventHost, Host: h.name, Detail: hostUpAt + hh.Addr().String()})
 }
 
 // hostName returns the name of p's host, or "" for this machine.

@@ -19,6 +19,9 @@ import (
 // Regular files and directories are copied; nothing is written outside
 // the host's directory.
 func (h *host) copyBack(ctx context.Context) error {
+	if h.id == "" {
+		return nil // never made
+	}
 	res, err := h.s.c.CopyFromContainer(ctx, h.id, client.CopyFromContainerOptions{SourcePath: h.dir})
 	if cerrdefs.IsNotFound(err) {
 		return nil

@@ -274,30 +274,52 @@ func overlaps(p netip.Prefix, used []netip.Prefix) bool {
 // AddHost implements [proctest.HostSession]: a container on the plan's
 // network, whose address is the n-th of its subnet for the n-th host.
 func (s *session) AddHost(ctx context.Context, spec proctest.HostSpec) (proctest.HostHandle, error) {
-	ref := s.b.imageFor(spec.Name)
-	if ref == "" {
-		return nil, fmt.Errorf("docker: no image for host %s: give one with docker.Image or docker.HostImage", spec.Name)
+	hs, err := s.AddHosts(ctx, []proctest.HostSpec{spec})
+	if err != nil {
+		return nil, err
+	}
+	return hs[0], nil
+}
+
+// AddHosts implements [proctest.HostsSession]: the containers are made
+// and started at once.
+func (s *session) AddHosts(ctx context.Context, specs []proctest.HostSpec) ([]proctest.HostHandle, error) {
+	for _, spec := range specs {
+		if s.b.imageFor(spec.Name) == "" {
+			return nil, fmt.Errorf("docker: no image for host %s: give one with docker.Image or docker.HostImage", spec.Name)
+		}
 	}
 	if err := s.setup(ctx); err != nil {
 		return nil, err
 	}
-	if len(s.hosts) >= 253 {
+	if len(s.hosts)+len(specs) > 253 {
 		return nil, errors.New("docker: a plan has at most 253 hosts")
 	}
-	a := s.prefix.Addr().As4()
-	a[3] = byte(len(s.hosts) + 1)
-	h := &host{s: s, name: spec.Name, addr: netip.AddrFrom4(a), image: ref, dir: spec.Dir}
-	if err := h.create(ctx); err != nil {
-		if h.id != "" {
-			s.hosts = append(s.hosts, h) // removed by Close
-		}
+	hosts := make([]*host, len(specs))
+	for i, spec := range specs {
+		a := s.prefix.Addr().As4()
+		a[3] = byte(len(s.hosts) + 1)
+		hosts[i] = &host{s: s, name: spec.Name, addr: netip.AddrFrom4(a), image: s.b.imageFor(spec.Name), dir: spec.Dir}
+		s.hosts = append(s.hosts, hosts[i]) // removed by Close
+	}
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Go(func() {
+			if errs[i] = h.create(ctx); errs[i] == nil {
+				errs[i] = h.start(ctx)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.hosts = append(s.hosts, h)
-	if err := h.start(ctx); err != nil {
-		return nil, err
+	handles := make([]proctest.HostHandle, len(hosts))
+	for i, h := range hosts {
+		handles[i] = h
 	}
-	return h, nil
+	return handles, nil
 }
 
 // Close implements [proctest.Session]: it lists what still runs on the
