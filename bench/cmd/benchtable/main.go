@@ -439,6 +439,7 @@ func (h *harness) table(results map[string]map[string]*cell) {
 	fmt.Fprintln(h.out, "|---|---|--:|---|--:|--:|--:|--:|--:|--:|")
 	var notes []string
 	var problems []string
+	var skips []string
 	for _, w := range h.workloads {
 		size := w.Full
 		if h.quick {
@@ -459,7 +460,17 @@ func (h *harness) table(results map[string]map[string]*cell) {
 				title := bench.VariantTitle(v)
 				switch {
 				case c.skip != "":
-					fmt.Fprintf(h.out, "| %s | %s | skipped: %s | | | | | | | |\n", m.Name, title, c.skip)
+					reason := c.skip
+					if len(reason) > 60 {
+						// The first clause in the row, the whole reason
+						// once below the table.
+						reason, _, _ = strings.Cut(reason, ": ")
+						reason += " (see below)"
+						if m.Name == w.Metrics[0].Name {
+							skips = append(skips, fmt.Sprintf("- %s, %s: %s", w.Name, title, oneLine(c.skip)))
+						}
+					}
+					fmt.Fprintf(h.out, "| %s | %s | skipped: %s | | | | | | | |\n", m.Name, title, reason)
 					continue
 				case c.error != "":
 					fmt.Fprintf(h.out, "| %s | %s | error (see below) | | | | | | | |\n", m.Name, title)
@@ -481,6 +492,9 @@ func (h *harness) table(results map[string]map[string]*cell) {
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(h.out, "\nErrors:\n\n%s\n", strings.Join(problems, "\n"))
+	}
+	if len(skips) > 0 {
+		fmt.Fprintf(h.out, "\nSkipped:\n\n%s\n", strings.Join(skips, "\n"))
 	}
 	fmt.Fprintln(h.out, "\nWorkloads and sizes:")
 	fmt.Fprintln(h.out)
