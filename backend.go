@@ -197,6 +197,16 @@ type HostHandle interface {
 	Restart(ctx context.Context) error
 }
 
+// A HostNamer is a [HostHandle] whose host has a name that the plan's
+// processes on its other hosts can resolve and connect to, as a container
+// has on a network with a name service of its own. "{{NAME.host}}" is
+// that name; for a host whose handle is not a HostNamer (or gives an empty
+// name), it is the host's address.
+type HostNamer interface {
+	// HostName returns the host's name, the same across restarts.
+	HostName() string
+}
+
 // A Feature is something a plan may need of its backend.
 type Feature string
 

@@ -59,7 +59,14 @@
 //
 // [Plan.Host] declares a machine of the plan, with its own address,
 // loopback, port space and process tree; [Host.Spawn] starts processes on
-// it. [Plan.KillHost], [Plan.RestartHost], [Plan.PauseHost] and
+// it. Its variables are known from the first step: "{{n1.addr}}" is the
+// address of host n1, "{{n1.dir}}" a directory of its own, and
+// "{{n1.host}}" a name of it that processes on the other hosts can
+// resolve and connect to. A backend whose hosts have names in a name
+// service of theirs gives that name (a [HostNamer]: on Docker, the host's
+// name, which the engine's DNS resolves); namespace hosts have none, and
+// there "{{n1.host}}" is the address, so that a plan that uses it runs
+// unchanged on both. [Plan.KillHost], [Plan.RestartHost], [Plan.PauseHost] and
 // [Plan.ResumeHost] act on a host as a whole, with exit accounting:
 // KillHost expects the death by SIGKILL of each process running on it.
 // [Plan.Partition], [Plan.Isolate], [Plan.Block], [Plan.Grudge] and

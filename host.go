@@ -20,9 +20,12 @@ import (
 //
 // Hosts are declared while the plan is built and made when it starts,
 // before its first step, so that their variables can be used anywhere:
-// "{{n1.addr}}" is the address of host n1, "{{n1.dir}}" a directory of
-// its own that survives [Plan.RestartHost]. Readiness waits on a host's
-// address dial from a point of the network that no fault touches.
+// "{{n1.addr}}" is the address of host n1, "{{n1.host}}" a name of it
+// that processes on the other hosts can resolve (the address where the
+// backend has no name service, as for namespace hosts), "{{n1.dir}}" a
+// directory of its own that survives [Plan.RestartHost]. Readiness waits
+// on a host's address dial from a point of the network that no fault
+// touches.
 //
 // A plan with hosts needs a backend that can make them: [Local] can where
 // the program runs as root on Linux; otherwise the plan fails before
@@ -33,6 +36,7 @@ type Host struct {
 	name  string
 	where string
 	addr  *Var
+	host  *Var // a name the other hosts resolve
 	dir   *Var
 
 	// run-time state, owned by the executor goroutine
@@ -56,8 +60,10 @@ func (p *Plan) Host(name string) *Host {
 	}
 	p.names.unique(name) // no process may take the host's name
 	h.addr = p.Var(name + ".addr")
+	h.host = p.Var(name + ".host")
 	h.dir = p.Var(name + ".dir")
 	p.define(h.addr.name)
+	p.define(h.host.name)
 	p.define(h.dir.name)
 	p.hosts = append(p.hosts, h)
 	return h
@@ -92,6 +98,14 @@ func (h *Host) Name() string { return h.name }
 // Addr returns the variable holding the host's IPv4 address, set when the
 // plan starts: "{{NAME.addr}}".
 func (h *Host) Addr() *Var { return h.addr }
+
+// HostName returns the variable holding a name of the host that the
+// plan's processes on other hosts can resolve and connect to, set when the
+// plan starts: "{{NAME.host}}". Where the backend gives its hosts names,
+// as on Docker, where the engine's DNS resolves each host's name, it is
+// that name. Namespace hosts have no name service of their own: there it
+// is the address, so that a plan that uses it runs unchanged on both.
+func (h *Host) HostName() *Var { return h.host }
 
 // Dir returns the variable holding the host's own directory, set when the
 // plan starts and kept across restarts of the host: "{{NAME.dir}}".
@@ -334,7 +348,19 @@ func (e *executor) startHosts() error {
 func (e *executor) hostUp(h *Host, hh HostHandle) {
 	h.handle = hh
 	h.addr.setValue(hh.Addr().String())
+	h.host.setValue(hostNameOf(hh))
 	e.emit(Event{Kind: EventHost, Host: h.name, Detail: hostUpAt + hh.Addr().String()})
+}
+
+// hostNameOf returns the name by which the plan's processes on other
+// hosts reach the host of hh: its [HostNamer] name, or its address.
+func hostNameOf(hh HostHandle) string {
+	if hn, ok := hh.(HostNamer); ok {
+		if name := hn.HostName(); name != "" {
+			return name
+		}
+	}
+	return hh.Addr().String()
 }
 
 // hostName returns the name of p's host, or "" for this machine.

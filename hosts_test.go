@@ -60,6 +60,30 @@ func TestHostsSamePort(t *testing.T) {
 	}, proctest.LogDir(t.TempDir()))
 }
 
+// TestHostName connects a client on n2 to a server on n1 by
+// "{{n1.host}}", which namespace hosts, without a name service, expand to
+// the address.
+func TestHostName(t *testing.T) {
+	needHosts(t)
+	t.Parallel()
+	proctest.Run(t, func(p *proctest.Plan) {
+		n1, n2 := p.Host("n1"), p.Host("n2")
+		srv := n1.SpawnNamed("srv", "listen", "{{n1.addr}}:7000")
+		p.WaitPort(srv, "{{n1.addr}}:7000")
+		get := n2.SpawnNamed("get", "get", "http://{{n1.host}}:7000/by-host")
+		p.Wait(get, 0)
+		p.ExpectStdout(get, "^ok /by-host$")
+		p.Wait(p.Go("expansion", func(ctx context.Context) error {
+			got, addr := p.Expand("{{n1.host}}"), n1.Addr().Value()
+			if got != addr || n1.HostName().Value() != addr || addr == "" {
+				return fmt.Errorf(`Expand("{{n1.host}}") = %q, HostName().Value() = %q, want the address %q`, got, n1.HostName().Value(), addr)
+			}
+			return nil
+		}), 0)
+		p.Kill(srv, srv.Exits(0))
+	}, proctest.LogDir(t.TempDir()))
+}
+
 // TestKillHost kills a host with a server and a setsid'd daemon on it: the
 // plan passes, the server dies by SIGKILL, nothing of the host survives,
 // its address stops answering; after RestartHost the server comes back at
@@ -187,6 +211,21 @@ func TestHostValidation(t *testing.T) {
 			p.Host("n1")
 			p.Host("n1")
 		}, "host n1 is already declared"},
+		{"name of an unknown host", func(p *proctest.Plan) {
+			p.Host("n1")
+			p.Spawn("get", "http://{{n9.host}}:7000/")
+		}, "{{n9.host}}: no host n9 is declared before this step"},
+		{"name of a host declared later", func(p *proctest.Plan) {
+			p.Spawn("get", "http://{{n1.host}}:7000/")
+			p.Host("n1")
+		}, "{{n1.host}}: no host n1 is declared before this step"},
+		{"name of a variable that is no host", func(p *proctest.Plan) {
+			port := p.FreePort("port")
+			p.Spawn("get", "http://{{port.host}}:"+port.String()+"/")
+		}, "{{port.host}}: no host port is declared before this step"},
+		{"address of an unknown host", func(p *proctest.Plan) {
+			p.Spawn("get", "http://{{n9.addr}}:7000/")
+		}, "{{n9.addr}}: no host n9 is declared before this step"},
 		{"wait on a host's killed process", func(p *proctest.Plan) {
 			n1 := p.Host("n1")
 			s := n1.Spawn("sleep", "60")

@@ -11,9 +11,9 @@ import (
 // A Var is a value that becomes known while the plan runs: a port the plan
 // allocated ([Plan.FreePort]), a submatch an output wait, [Plan.Exec] or
 // [Plan.Retry] captured (a named group of its pattern), a host's address,
-// or a string of [Plan.SetVar]. Since the plan is built before it runs,
-// later steps refer to it by name: "{{name}}" is replaced by its value
-// when the step runs, in the places [Plan.Expand] lists. [Var.String]
+// name or directory, or a string of [Plan.SetVar]. Since the plan is built
+// before it runs, later steps refer to it by name: "{{name}}" is replaced
+// by its value when the step runs, in the places [Plan.Expand] lists. [Var.String]
 // returns that reference; a Go function reads the value with [Var.Value]
 // or [Plan.Expand]. Each time a step sets a variable, the plan records a
 // var event, and a failure report lists every variable with its value.
@@ -58,8 +58,9 @@ func (v *Var) setValue(s string) {
 }
 
 // varRef matches a reference to a variable.
-// A host's variables have one dotted attribute: {{n1.addr}}.
-var varRef = regexp.MustCompile(`\{\{([A-Za-z_][A-Za-z0-9_]*(?:\.(?:addr|dir))?)\}\}`)
+// A host's variables have one dotted attribute: {{n1.addr}}, {{n1.host}},
+// {{n1.dir}}.
+var varRef = regexp.MustCompile(`\{\{([A-Za-z_][A-Za-z0-9_]*(?:\.(?:addr|host|dir))?)\}\}`)
 
 // Var returns the plan's variable name, declaring it if needed. Declaring
 // a name does not set it: a step must, before the variable is used.
@@ -107,10 +108,14 @@ func (p *Plan) checkRefs(where, step string, ss ...string) {
 			continue
 		}
 		for _, m := range varRef.FindAllStringSubmatch(s, -1) {
-			if !p.defined[m[1]] {
-				p.errs = append(p.errs, &BuildError{Where: where, Step: step,
-					Err: fmt.Errorf("%s: no earlier step sets variable %s", m[0], m[1])})
+			if p.defined[m[1]] {
+				continue
 			}
+			err := fmt.Errorf("%s: no earlier step sets variable %s", m[0], m[1])
+			if host, _, ok := strings.Cut(m[1], "."); ok {
+				err = fmt.Errorf("%s: no host %s is declared before this step", m[0], host)
+			}
+			p.errs = append(p.errs, &BuildError{Where: where, Step: step, Err: err})
 		}
 	}
 }

@@ -28,36 +28,59 @@ import (
 // goVariants are the variants that run in the test binary.
 var goVariants = []string{Proctest, OSExec, Testscript}
 
+// What the tests prepare once: the C floor, and the docker workloads'
+// image and program.
 var (
-	floorOnce sync.Once
-	floorDir  string
-	floorProg string
+	prepareOnce   sync.Once
+	prepareDir    string
+	floorProg     string
+	dockerImage   string
+	dockerMissing string
+	exit0         string
+	prepareErr    error
 )
 
-// TestMain removes the compiled C floor after the tests.
+// TestMain removes what the tests prepared.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if floorDir != "" {
-		os.RemoveAll(floorDir)
+	if dockerImage != "" {
+		RemoveDockerImage(dockerImage)
+	}
+	if prepareDir != "" {
+		os.RemoveAll(prepareDir)
 	}
 	os.Exit(code)
 }
 
 // testEnv returns an Env logging in a temporary directory of the test,
-// with the C floor compiled if gcc is there.
+// with the C floor compiled if gcc is there and the docker workloads'
+// image built if a Docker engine answers.
 func testEnv(tb testing.TB) *Env {
 	tb.Helper()
-	floorOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ptbench-floor-")
+	prepareOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ptbench-prepared-")
 		if err != nil {
 			return
 		}
-		floorDir = dir
+		prepareDir = dir
 		floorProg, _ = CompileFloor(dir)
+		dockerImage, exit0, err = PrepareDocker(dir)
+		if reason, ok := IsSkip(err); ok {
+			dockerMissing = reason
+		} else {
+			prepareErr = err
+		}
 	})
+	if prepareErr != nil {
+		tb.Fatal(prepareErr)
+	}
 	e, err := NewEnv(tb.TempDir(), floorProg)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	e.DockerImage, e.Exit0 = dockerImage, exit0
+	if dockerMissing != "" {
+		e.DockerMissing = dockerMissing
 	}
 	e.Timeout = time.Minute
 	return e
@@ -185,6 +208,31 @@ func BenchmarkReadinessPort(b *testing.B) {
 		lat[i] = seen[i].Sub(listened)
 	}
 	b.ReportMetric(us(medianDuration(lat)), "µs-latency")
+}
+
+// BenchmarkDockerHosts executes b.N plans of three container hosts on
+// Docker, each running exit0 once, and reports the time until the hosts
+// were up. One op is one plan. It is skipped where no Docker engine
+// answers.
+func BenchmarkDockerHosts(b *testing.B) {
+	benchmark(b, "docker-hosts", func(n int) Size { return Size{N: n} }, func(b *testing.B, r Raw) {
+		var up time.Duration
+		for _, d := range r.HostsUp {
+			up += d
+		}
+		b.ReportMetric(ms(up)/float64(b.N), "ms-hosts-up/op")
+	})
+}
+
+// BenchmarkDockerSpawn spawns exit0 and waits for it b.N times on a
+// container host, then b.N times on this machine, in one plan on Docker,
+// and reports the time per process of each. One op is one process of
+// each. It is skipped where no Docker engine answers.
+func BenchmarkDockerSpawn(b *testing.B) {
+	benchmark(b, "docker-spawn", func(n int) Size { return Size{N: n} }, func(b *testing.B, r Raw) {
+		b.ReportMetric(us(r.InHost)/float64(b.N), "µs-in-container/op")
+		b.ReportMetric(us(r.Local)/float64(b.N), "µs-local/op")
+	})
 }
 
 // BenchmarkPlanEnd executes b.N plans of one /bin/true, without and then

@@ -10,6 +10,12 @@
 //   - testscript: github.com/rogpeppe/go-internal/testscript, running a
 //     generated script of exec, & and wait commands.
 //
+// The docker workloads measure what hosts cost as containers of a Docker
+// engine (the docker backend): the start of a plan of three hosts, and a
+// process spawned and waited for in a container against one on this
+// machine. They are proctest's alone, and skipped where no engine
+// answers ([PrepareDocker]).
+//
 // The workloads are listed by [Workloads]. The program in cmd/benchtable
 // runs each variant of each workload in a process of its own, several
 // times, and prints a markdown table of the medians; run.sh builds and runs

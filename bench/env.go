@@ -22,6 +22,14 @@ type Env struct {
 	FloorProg string
 	// FloorMissing says why FloorProg is empty.
 	FloorMissing string
+	// DockerImage is the image of the docker workloads' hosts, made by
+	// [PrepareDocker], or "" where there is none.
+	DockerImage string
+	// DockerMissing says why DockerImage is empty.
+	DockerMissing string
+	// Exit0 is the program in DockerImage, on this machine, for the
+	// docker workloads' local processes.
+	Exit0 string
 	// True and Sleep are the absolute paths of true and sleep.
 	True, Sleep string
 	// Timeout bounds each wait.
@@ -49,6 +57,7 @@ func NewEnv(logRoot, floorProg string) (*Env, error) {
 	if floorProg == "" {
 		e.FloorMissing = "no C compiler"
 	}
+	e.DockerMissing = "no Docker image prepared"
 	return e, nil
 }
 

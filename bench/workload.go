@@ -79,6 +79,16 @@ type Raw struct {
 	// taken while Size.Idle idle processes ran.
 	Ends     []time.Duration `json:"ends,omitempty"`
 	EndsIdle []time.Duration `json:"ends_idle,omitempty"`
+	// Plans holds the samples of the docker-hosts workload: each plan
+	// from the start of building it to the return of Execute. HostsUp
+	// holds, for each, the time from the start of Execute until its
+	// hosts were up.
+	Plans   []time.Duration `json:"plans,omitempty"`
+	HostsUp []time.Duration `json:"hosts_up,omitempty"`
+	// InHost and Local are, for the docker-spawn workload, the time
+	// its processes took on a container host and on this machine.
+	InHost time.Duration `json:"in_host,omitempty"`
+	Local  time.Duration `json:"local,omitempty"`
 	// PeakKiB is the peak resident memory (VmHWM) of the process that
 	// ran the variant.
 	PeakKiB int64 `json:"peak_kib,omitempty"`
@@ -136,6 +146,10 @@ type Workload struct {
 	// program, such as PROCTEST_CGROUP=0; none if empty. A workload run
 	// in a process without them fails or is skipped.
 	Env []string
+	// Docker is set for the workloads whose hosts are containers of
+	// the Docker engine: they need [Env.DockerImage], and are skipped
+	// where there is none.
+	Docker bool
 
 	run map[string]func(e *Env, s Size) (Raw, error)
 }
@@ -218,6 +232,9 @@ func planEnd(name string) []Metric {
 
 // us returns d in microseconds.
 func us(d time.Duration) float64 { return float64(d) / 1e3 }
+
+// ms returns d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
 // Workloads returns the workloads, in the order tables show them.
 func Workloads() []*Workload {
@@ -362,6 +379,36 @@ func Workloads() []*Workload {
 			},
 			Env: []string{"PROCTEST_CGROUP=0"},
 			run: map[string]func(*Env, Size) (Raw, error){Proctest: proctestPlanEnd(layerSubreaper)},
+		},
+		{
+			Name:  "docker-hosts",
+			Doc:   "plans of three container hosts on Docker, each running a static exit0 once: each plan from the start of building it to the return of Execute (containers made, started and removed), and until its hosts are up; median of N plans",
+			Full:  Size{N: 5},
+			Quick: Size{N: 1},
+			Metrics: []Metric{
+				{Name: "docker three-host plan", Unit: "ms", Value: func(r Raw, s Size) float64 { return ms(medianDuration(r.Plans)) }},
+				{Name: "docker hosts up", Unit: "ms", Value: func(r Raw, s Size) float64 { return ms(medianDuration(r.HostsUp)) }},
+			},
+			Notes: map[string]string{
+				Proctest: "the docker backend; skipped where no Docker engine answers",
+			},
+			Docker: true,
+			run:    map[string]func(*Env, Size) (Raw, error){Proctest: proctestDockerHosts},
+		},
+		{
+			Name:  "docker-spawn",
+			Doc:   "in one plan on Docker, spawn a static exit0 and wait for exit 0, N times in a row on a container host, then N times on this machine",
+			Full:  Size{N: 200},
+			Quick: Size{N: 20},
+			Metrics: []Metric{
+				{Name: "docker spawn-wait in container", Unit: "µs/proc", Value: func(r Raw, s Size) float64 { return us(r.InHost) / float64(s.N) }},
+				{Name: "docker spawn-wait local", Unit: "µs/proc", Value: func(r Raw, s Size) float64 { return us(r.Local) / float64(s.N) }},
+			},
+			Notes: map[string]string{
+				Proctest: "the same static program in the container (started by its agent) and here; skipped where no Docker engine answers",
+			},
+			Docker: true,
+			run:    map[string]func(*Env, Size) (Raw, error){Proctest: proctestDockerSpawn},
 		},
 	}
 }

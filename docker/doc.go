@@ -23,7 +23,9 @@
 // uses, so that "{{n1.addr}}" is known before the first step and stays the
 // same across [proctest.Plan.RestartHost]; host n is the n-th address of
 // the subnet, this machine is .254. Inside the network, Docker's DNS
-// resolves each host's name. Images are never pulled: there may be no
+// resolves each host's name, which "{{n1.host}}" holds (a
+// [proctest.HostNamer]): processes on the other hosts can connect to
+// "{{n1.host}}:7000". Images are never pulled: there may be no
 // registry. A plan naming an image the engine does not have fails before
 // anything starts, with an error naming it. [BuildImage] builds images
 // FROM scratch with static Go programs.

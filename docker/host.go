@@ -49,6 +49,11 @@ type host struct {
 // Addr implements [proctest.HostHandle].
 func (h *host) Addr() netip.Addr { return h.addr }
 
+// HostName implements [proctest.HostNamer]: the host's name, the
+// container's network alias, which Docker's DNS resolves on the plan's
+// network.
+func (h *host) HostName() string { return h.name }
+
 // create creates the container, not started, with the agent in it.
 func (h *host) create(ctx context.Context) error {
 	s := h.s

@@ -174,6 +174,9 @@ func (b *builder) expand(words []word) (args []string, seps []int, err error) {
 					return nil, nil, err
 				}
 				sb.WriteString(dir)
+			case strings.Contains(part.text, "."):
+				host, _, _ := strings.Cut(part.text, ".")
+				return nil, nil, fmt.Errorf("undefined variable $%s: no host %s declared before this line", part.text, host)
 			default:
 				v, ok := os.LookupEnv(part.text)
 				if !ok {

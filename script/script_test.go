@@ -178,6 +178,10 @@ func TestScriptErrors(t *testing.T) {
 		{"free-port 9x\n", `t.plan:1: bad variable name "9x"`},
 		{"env NOEQUALS\n", `t.plan:1: env "NOEQUALS": want KEY=VALUE`},
 		{"spawn echo $NOPE_NOT_SET_ANYWHERE\n", "t.plan:1: undefined variable $NOPE_NOT_SET_ANYWHERE"},
+		{"host n1\nspawn echo ${n9.host}\n", "t.plan:2: undefined variable $n9.host: no host n9 declared before this line"},
+		{"spawn echo ${n1.host}\nhost n1\n", "t.plan:1: undefined variable $n1.host: no host n1 declared before this line"},
+		{"free-port port\nspawn echo ${port.host}\n", "t.plan:2: undefined variable $port.host: no host port declared before this line"},
+		{"host n1\nspawn echo ${n1.name}\n", `t.plan:2: bad variable name "n1.name"`},
 		{"spawn true\nwait-stdout -nth x true a\n", "t.plan:2: bad -nth"},
 		{"spawn true\nwait-http true http://x nope\n", `t.plan:2: bad status "nope"`},
 		{"spawn true\nexpect-stdout true\n", "t.plan:2: usage: expect-stdout NAME REGEXP"},
@@ -300,7 +304,8 @@ expect-stdout echo '^hello$'
 }
 
 // TestScriptHosts runs a plan script with hosts: servers on the same port
-// of two hosts, one reached from the other, a host killed and restarted.
+// of two hosts, one reached from the other by address and by
+// ${HOST.host}, a host killed and restarted.
 func TestScriptHosts(t *testing.T) {
 	if ok, why := proctest.Supported(proctest.FeatureHosts); !ok {
 		if os.Getenv("CI") != "" {
@@ -322,6 +327,9 @@ heal
 spawn -host n1 -name get -env SCRIPT_TEST_HELPER=get $SCRIPT_TEST_EXE http://${n2.addr}:7000/from-n1
 wait get 0
 expect-stdout get '^ok /from-n1$'
+spawn -host n1 -name byhost -env SCRIPT_TEST_HELPER=get $SCRIPT_TEST_EXE http://${n2.host}:7000/by-host
+wait byhost 0
+expect-stdout byhost '^ok /by-host$'
 spawn -host n1 -name local -env SCRIPT_TEST_HELPER=get $SCRIPT_TEST_EXE http://127.0.0.1:7000/
 wait local 2
 kill-host n2

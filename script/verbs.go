@@ -355,7 +355,7 @@ var verbs = []Verb{{
 }, {
 	Name:    "host",
 	Args:    "NAME...",
-	Summary: "declare hosts: machines of their own, each with its address `${NAME.addr}` and directory `${NAME.dir}` (Linux, root)",
+	Summary: "declare hosts: machines of their own, each with its address `${NAME.addr}`, a name `${NAME.host}` that the other hosts resolve (the address on namespace hosts) and a directory `${NAME.dir}` (Linux, root)",
 	add: func(b *builder, c *call) (*proctest.Step, error) {
 		for _, name := range c.args {
 			if b.hosts[name] != nil {

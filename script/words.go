@@ -238,8 +238,9 @@ func (s *splitter) split(line string) ([]word, error) {
 }
 
 // nameRE matches a variable name.
-// A host's variables have one dotted attribute: ${n1.addr}.
-var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.(addr|dir))?$`)
+// A host's variables have one dotted attribute: ${n1.addr}, ${n1.host},
+// ${n1.dir}.
+var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.(addr|host|dir))?$`)
 
 // isName reports whether s is a variable name.
 func isName(s string) bool { return nameRE.MatchString(s) }

@@ -55,6 +55,9 @@ func main() {
 	size := flag.String("size", "", "internal: the size for -one, as JSON")
 	floor := flag.String("floor", "", "internal: the compiled C floor for -one")
 	floorMissing := flag.String("floor-missing", "", "internal: why -floor is empty")
+	dockerImage := flag.String("docker-image", "", "internal: the image of the docker workloads for -one")
+	dockerMissing := flag.String("docker-missing", "", "internal: why -docker-image is empty")
+	exit0 := flag.String("exit0", "", "internal: the docker workloads' program on this machine, for -one")
 	prefault := flag.Int("prefault", 0, "internal: touch this many MiB of fresh memory, then exit")
 	flag.Parse()
 
@@ -63,7 +66,10 @@ func main() {
 		return
 	}
 	if *one != "" {
-		os.Exit(runOne(*one, *variant, *size, *logDir, *floor, *floorMissing))
+		os.Exit(runOne(*one, *variant, *size, *logDir, &bench.Env{
+			FloorProg: *floor, FloorMissing: *floorMissing,
+			DockerImage: *dockerImage, DockerMissing: *dockerMissing, Exit0: *exit0,
+		}))
 	}
 	if *reps == 0 {
 		*reps = 5
@@ -110,7 +116,9 @@ func touch(mib int) {
 }
 
 // runOne runs one variant of one workload and prints its outcome as JSON.
-func runOne(name, variant, sizeJSON, logDir, floor, floorMissing string) int {
+// prepared holds what the harness made for the runs: the C floor and the
+// docker workloads' image and program.
+func runOne(name, variant, sizeJSON, logDir string, prepared *bench.Env) int {
 	w := bench.Lookup(name)
 	if w == nil {
 		fmt.Fprintf(os.Stderr, "no workload %q\n", name)
@@ -126,10 +134,14 @@ func runOne(name, variant, sizeJSON, logDir, floor, floorMissing string) int {
 	if err == nil {
 		defer os.RemoveAll(root)
 		var e *bench.Env
-		e, err = bench.NewEnv(root, floor)
+		e, err = bench.NewEnv(root, prepared.FloorProg)
 		if err == nil {
-			if floorMissing != "" {
-				e.FloorMissing = floorMissing
+			if prepared.FloorMissing != "" {
+				e.FloorMissing = prepared.FloorMissing
+			}
+			e.DockerImage, e.Exit0 = prepared.DockerImage, prepared.Exit0
+			if prepared.DockerMissing != "" {
+				e.DockerMissing = prepared.DockerMissing
 			}
 			o.Raw, err = w.Run(e, variant, s)
 		}
@@ -155,6 +167,8 @@ type harness struct {
 	out       io.Writer
 
 	floor, floorMissing string
+	// The docker workloads' image and program, or why there are none.
+	dockerImage, dockerMissing, exit0 string
 }
 
 // cell holds the runs of one variant of one workload.
@@ -177,6 +191,18 @@ func (h *harness) run() error {
 			h.floorMissing = reason
 		} else if err != nil {
 			return err
+		}
+	}
+	if h.needDocker() {
+		fmt.Fprintln(os.Stderr, "docker: building the image of the docker workloads")
+		h.dockerImage, h.exit0, err = bench.PrepareDocker(work)
+		if reason, ok := bench.IsSkip(err); ok {
+			h.dockerMissing = reason
+			fmt.Fprintln(os.Stderr, "docker:", reason)
+		} else if err != nil {
+			return err
+		} else {
+			defer bench.RemoveDockerImage(h.dockerImage)
 		}
 	}
 	self, err := os.Executable()
@@ -225,6 +251,18 @@ func (h *harness) run() error {
 	h.table(results)
 	fmt.Fprintf(h.out, "\nTotal time %.0f s. Load average at the end: %s.\n", time.Since(start).Seconds(), loadAvg())
 	return nil
+}
+
+// needDocker reports whether a workload of the run needs Docker.
+func (h *harness) needDocker() bool {
+	for _, w := range h.workloads {
+		for _, v := range h.variants {
+			if w.Docker && w.Has(v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // roundOrder returns the order of the variants in round r: the rows of a
@@ -280,7 +318,9 @@ func (h *harness) child(self string, w *bench.Workload, v string, size bench.Siz
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, "-one", w.Name, "-variant", v, "-size", string(sj),
-		"-floor", h.floor, "-floor-missing", h.floorMissing, "-logdir", h.logDir)
+		"-floor", h.floor, "-floor-missing", h.floorMissing,
+		"-docker-image", h.dockerImage, "-docker-missing", h.dockerMissing, "-exit0", h.exit0,
+		"-logdir", h.logDir)
 	cmd.Env = withoutEnv(os.Environ(), bench.HelperEnv)
 	if h.logDir != "" {
 		// testscript makes its work directories in TMPDIR.
@@ -399,6 +439,7 @@ func (h *harness) table(results map[string]map[string]*cell) {
 	fmt.Fprintln(h.out, "|---|---|--:|---|--:|--:|--:|--:|--:|--:|")
 	var notes []string
 	var problems []string
+	var skips []string
 	for _, w := range h.workloads {
 		size := w.Full
 		if h.quick {
@@ -419,7 +460,17 @@ func (h *harness) table(results map[string]map[string]*cell) {
 				title := bench.VariantTitle(v)
 				switch {
 				case c.skip != "":
-					fmt.Fprintf(h.out, "| %s | %s | skipped: %s | | | | | | | |\n", m.Name, title, c.skip)
+					reason := c.skip
+					if len(reason) > 60 {
+						// The first clause in the row, the whole reason
+						// once below the table.
+						reason, _, _ = strings.Cut(reason, ": ")
+						reason += " (see below)"
+						if m.Name == w.Metrics[0].Name {
+							skips = append(skips, fmt.Sprintf("- %s, %s: %s", w.Name, title, oneLine(c.skip)))
+						}
+					}
+					fmt.Fprintf(h.out, "| %s | %s | skipped: %s | | | | | | | |\n", m.Name, title, reason)
 					continue
 				case c.error != "":
 					fmt.Fprintf(h.out, "| %s | %s | error (see below) | | | | | | | |\n", m.Name, title)
@@ -441,6 +492,9 @@ func (h *harness) table(results map[string]map[string]*cell) {
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(h.out, "\nErrors:\n\n%s\n", strings.Join(problems, "\n"))
+	}
+	if len(skips) > 0 {
+		fmt.Fprintf(h.out, "\nSkipped:\n\n%s\n", strings.Join(skips, "\n"))
 	}
 	fmt.Fprintln(h.out, "\nWorkloads and sizes:")
 	fmt.Fprintln(h.out)
@@ -466,7 +520,10 @@ for memory the virtual machine's host took back after the previous one.
 Ratios divide medians: below 1 is faster for times, above 1 is faster for
 MB/s. Peak RSS is the VmHWM of the process orchestrating the children
 (the C program itself for the floor). The plan-end workloads are
-proctest's alone: compare each row with its +idle row.`)
+proctest's alone: compare each row with its +idle row. So are the docker
+workloads, whose hosts are containers of the Docker engine (skipped, and
+said so, where none answers): compare the container row with the local
+one.`)
 }
 
 // oneLine shortens an error to its first line.
