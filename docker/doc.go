@@ -137,5 +137,5 @@
 // [proctest.Command] Setup hooks and
 // helper functions of the test binary ([proctest.Plan.SpawnHelper]) do
 // not run in containers, unless the image has the test binary at its
-// path. Hosts are made one after the other, as the plan adds them.
+// path. A plan's hosts are made at once, before its first step.
 package docker
