@@ -308,3 +308,22 @@ func TestOutputComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStdinNotRead: a program that never reads its input, given 8 MB of
+// it, is killed; the plan ends, its relay with it, and so do the
+// programs after it on the same host (the agent is not held up).
+func TestStdinNotRead(t *testing.T) {
+	t.Parallel()
+	err := execute(t, func(p *proctest.Plan) {
+		n1 := p.Host("n1")
+		deaf := n1.SpawnNamed("deaf", "testprog", "sleep")
+		deaf.Stdin = strings.NewReader(strings.Repeat("x", 8<<20))
+		after := n1.SpawnNamed("after", "testprog", "print", "still served")
+		p.Wait(after, 0)
+		p.ExpectStdout(after, "^still served$")
+		p.Kill(deaf)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
