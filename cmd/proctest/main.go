@@ -21,7 +21,8 @@
 // script is made of.
 //
 // The plans run on this machine; docker/cmd/proctest-docker runs the same
-// command with hosts as Docker containers.
+// command with hosts as Docker containers, and proctest run -backend
+// 'docker -image IMAGE' runs it.
 package main
 
 import (

@@ -80,9 +80,22 @@ type runFlags struct {
 // runCmd runs proctest run with args; ctx is done when the command is
 // interrupted.
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, opts []proctest.Option) int {
+	backend, args, err := cutBackend(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "proctest run: %v\n", err)
+		return 2
+	}
+	if backend != "" && backend != "local" {
+		if len(opts) > 0 {
+			fmt.Fprintln(stderr, "proctest run: -backend: this command runs the plans on a backend of its own already")
+			return 2
+		}
+		return runBackend(ctx, backend, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("proctest run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := runFlags{opts: opts}
+	fs.String("backend", "local", backendUsage) // cut from args above
 	fs.BoolVar(&f.verbose, "v", false, "print each step and event as it happens")
 	fs.BoolVar(&f.json, "json", false, "print a stream of JSON events instead of text")
 	fs.StringVar(&f.match, "run", "", "run only the scripts whose path matches the regular expression")
