@@ -21,8 +21,8 @@ func TestBackendFlag(t *testing.T) {
 	}
 	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
 	for _, tc := range []struct {
-		args       []string
-		code       int
+		args        []string
+		code        int
 		out, errOut string
 	}{
 		{[]string{"run", "-v", "-backend", "fake -image kv:test", "-timeout=1m", "a.plan"}, 3, "args: -image kv:test run -v -timeout=1m a.plan\n", "on stderr\n"},
