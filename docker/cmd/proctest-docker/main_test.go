@@ -4,18 +4,20 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/proctest/proctest/docker"
+	"github.com/proctest/proctest/internal/cli"
 )
 
 // TestRunPlanOnContainers runs a plan script with hosts through the
 // command: the hosts are containers of an image built here. A script's
 // processes run in $WORK, which containers do not have: those on hosts
-// name their directory.
+// name their directory. Then the same through proctest run -backend.
 func TestRunPlanOnContainers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -48,6 +50,20 @@ kill srv
 	code := run([]string{"-image", image, "run", "-logdir", filepath.Join(dir, "logs"), plan}, &stdout, &stderr)
 	if code != 0 || !strings.Contains(stdout.String(), "--- PASS: "+plan) {
 		t.Errorf("proctest-docker run = %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+
+	// The same through proctest run -backend, with this command
+	// installed in PATH.
+	bin := filepath.Join(dir, "bin")
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "proctest-docker"), ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	stdout.Reset()
+	stderr.Reset()
+	code = cli.Main([]string{"run", "-backend", "docker -image " + image, "-logdir", filepath.Join(dir, "logs"), plan}, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "--- PASS: "+plan) {
+		t.Errorf("proctest run -backend docker = %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }
 
