@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -80,6 +81,13 @@ func localEngine(c *client.Client) error {
 		}
 	}
 	return fmt.Errorf("docker: the engine at %s is not on this machine", host)
+}
+
+// uncancelled returns a context for a request that makes something in
+// the engine: not cancelled with ctx, so that what it made is known and
+// can be removed (a cancelled request may still make it, unseen).
+func uncancelled(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 }
 
 // RemoteEnv, set to 1, makes the backend take the engine for one on

@@ -62,12 +62,14 @@ func (h *host) create(ctx context.Context) error {
 		binds = append(binds, m+":"+m)
 	}
 	no := false
-	name := s.netName + "-" + h.name
+	name := h.containerName()
 	entry := agentPath
 	if s.agentFile != "" {
 		entry = s.agentFile
 	}
-	res, err := s.c.ContainerCreate(ctx, client.ContainerCreateOptions{
+	ectx, cancel := uncancelled(ctx)
+	defer cancel()
+	res, err := s.c.ContainerCreate(ectx, client.ContainerCreateOptions{
 		Name: name,
 		Config: &container.Config{
 			Image:      h.image,
@@ -128,16 +130,18 @@ func (h *host) create(ctx context.Context) error {
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	if _, err := s.c.CopyToContainer(ctx, h.id, client.CopyToContainerOptions{DestinationPath: "/", Content: &tarball}); err != nil {
+	if _, err := s.c.CopyToContainer(ectx, h.id, client.CopyToContainerOptions{DestinationPath: "/", Content: &tarball}); err != nil {
 		return fmt.Errorf("docker: copy the agent into %s: %w", name, err)
 	}
-	return nil
+	return ctx.Err()
 }
 
 // start starts the container and waits until its agent is ready.
 func (h *host) start(ctx context.Context) error {
 	s := h.s
-	att, err := s.c.ContainerAttach(ctx, h.id, client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
+	ectx, cancel := uncancelled(ctx)
+	defer cancel()
+	att, err := s.c.ContainerAttach(ectx, h.id, client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
 	if err != nil {
 		return fmt.Errorf("docker: host %s: attach: %w", h.name, err)
 	}
@@ -148,7 +152,7 @@ func (h *host) start(ctx context.Context) error {
 	h.mu.Lock()
 	h.conn = conn
 	h.mu.Unlock()
-	if _, err := s.c.ContainerStart(ctx, h.id, client.ContainerStartOptions{}); err != nil {
+	if _, err := s.c.ContainerStart(ectx, h.id, client.ContainerStartOptions{}); err != nil {
 		conn.close()
 		return fmt.Errorf("docker: host %s: start: %w", h.name, err)
 	}
@@ -339,14 +343,20 @@ func (h *host) leftovers(ctx context.Context) []proctest.Leftover {
 	return left
 }
 
+// containerName is the name of the host's container.
+func (h *host) containerName() string { return h.s.netName + "-" + h.name }
+
 // remove removes the container, killing what runs in it, and waits for
-// the end of its agent's stream.
+// the end of its agent's stream. A container whose create failed is
+// removed by its name: a create that was cancelled may have made it.
 func (h *host) remove(ctx context.Context) error {
 	var err error
-	if h.id != "" {
-		if _, rerr := h.s.c.ContainerRemove(ctx, h.id, client.ContainerRemoveOptions{Force: true}); rerr != nil && !cerrdefs.IsNotFound(rerr) {
-			err = fmt.Errorf("docker: remove host %s: %w", h.name, rerr)
-		}
+	ref := h.id
+	if ref == "" {
+		ref = h.containerName()
+	}
+	if _, rerr := h.s.c.ContainerRemove(ctx, ref, client.ContainerRemoveOptions{Force: true}); rerr != nil && !cerrdefs.IsNotFound(rerr) {
+		err = fmt.Errorf("docker: remove host %s: %w", h.name, rerr)
 	}
 	if conn := h.current(); conn != nil {
 		conn.close()

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
@@ -32,7 +33,8 @@ type session struct {
 	shared bool
 
 	// Made with the first host:
-	c       *client.Client
+	c        *client.Client
+	setupErr error // why the network could not be made
 	agent   []byte
 	netID   string
 	netName string
@@ -134,7 +136,7 @@ var subnetPool = netip.MustParsePrefix("10.210.0.0/16")
 // host.
 func (s *session) setup(ctx context.Context) error {
 	if s.c != nil {
-		return nil
+		return s.setupErr
 	}
 	c, _, err := ping(ctx)
 	if err != nil {
@@ -151,12 +153,11 @@ func (s *session) setup(ctx context.Context) error {
 			return err
 		}
 	}
+	// From here on, Close removes what was made, even what a cancelled
+	// request made (by its name).
 	s.c = c
-	if err := s.makeNetwork(ctx); err != nil {
-		s.c = nil
-		return err
-	}
-	return nil
+	s.setupErr = s.makeNetwork(ctx)
+	return s.setupErr
 }
 
 // placeAgent writes the agent in the plan's log directory, mounted in
@@ -218,12 +219,14 @@ func (s *session) makeNetwork(ctx context.Context) error {
 		}
 		gw := base
 		gw[3] = 254
-		res, err := s.c.NetworkCreate(ctx, s.netName, client.NetworkCreateOptions{
+		ectx, cancel := uncancelled(ctx)
+		res, err := s.c.NetworkCreate(ectx, s.netName, client.NetworkCreateOptions{
 			Driver:   "bridge",
 			Internal: true,
 			IPAM:     &network.IPAM{Config: []network.IPAMConfig{{Subnet: p, Gateway: netip.AddrFrom4(gw)}}},
 			Labels:   labels(s.info.ID),
 		})
+		cancel()
 		if err != nil {
 			lastErr = err
 			if strings.Contains(err.Error(), "overlap") {
@@ -232,7 +235,7 @@ func (s *session) makeNetwork(ctx context.Context) error {
 			return fmt.Errorf("docker: create network %s: %w", s.netName, err)
 		}
 		s.netID, s.prefix = res.ID, p
-		return nil
+		return ctx.Err()
 	}
 	return fmt.Errorf("docker: no free /24 in %s for the plan's network: %v", subnetPool, lastErr)
 }
@@ -346,10 +349,11 @@ func (s *session) Close() ([]proctest.Leftover, error) {
 		}
 		wg.Wait()
 		errs = append(errs, herrs...)
-		if s.netID != "" {
-			if _, err := s.c.NetworkRemove(ctx, s.netID, client.NetworkRemoveOptions{}); err != nil {
-				errs = append(errs, fmt.Errorf("docker: remove network %s: %w", s.netName, err))
-			}
+		// By name: a create that was cancelled may have made it.
+		if s.netName == "" {
+			// Never tried.
+		} else if _, err := s.c.NetworkRemove(ctx, s.netName, client.NetworkRemoveOptions{}); err != nil && (s.netID != "" || !cerrdefs.IsNotFound(err)) {
+			errs = append(errs, fmt.Errorf("docker: remove network %s: %w", s.netName, err))
 		}
 	}
 	s.relays.Wait()
