@@ -212,6 +212,11 @@ func (l *planLogs) close() {
 // returns what the plan should say about it as it starts.
 func (e *executor) openLogs() ([]Event, error) {
 	path, note, auto := e.cfg.chooseLogRoot()
+	// Absolute, so that the paths of the logs and of the hosts'
+	// directories mean the same to every process and every backend.
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	root, err := openLogRoot(path)
 	if err != nil {
 		return nil, err

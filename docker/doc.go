@@ -114,7 +114,8 @@
 // The package's init function checks PROCTEST_DOCKER_REAP: set (by the
 // guard), the program is the reaper; it removes what that run made, and
 // exits. The engine's client is made once, from the environment, at the
-// first use.
+// first use. The directory the program starts in is noted, to build the
+// agent there (in its module) whatever the working directory later.
 //
 // # Network faults
 //

@@ -39,7 +39,7 @@ func agentBinary(ctx context.Context) ([]byte, error) {
 			}
 			return
 		}
-		agentBin.data, agentBin.err = goBuild(ctx, agentPackage)
+		agentBin.data, agentBin.err = goBuild(ctx, startDir, agentPackage)
 		if agentBin.err != nil {
 			agentBin.err = fmt.Errorf("docker: the container agent: %w (or set %s to a proctest-agent built with CGO_ENABLED=0)", agentBin.err, AgentEnv)
 		}
@@ -47,21 +47,28 @@ func agentBinary(ctx context.Context) ([]byte, error) {
 	return agentBin.data, agentBin.err
 }
 
+// startDir is the directory the program started in: for a test, its
+// package's, in a module that requires this one. The agent is built
+// there, so that a test that changes its working directory still finds
+// it.
+var startDir, _ = os.Getwd()
+
 // goBuild builds the Go command pkg static (CGO_ENABLED=0) for Linux on
-// this machine's architecture, in the current directory's module, and
-// returns the binary.
-func goBuild(ctx context.Context, pkg string) ([]byte, error) {
+// this machine's architecture, in the module of dir (the current
+// directory's if dir is ""), and returns the binary.
+func goBuild(ctx context.Context, dir, pkg string) ([]byte, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		return nil, fmt.Errorf("go build %s: %w", pkg, err)
 	}
-	dir, err := os.MkdirTemp("", "proctest-docker-build-")
+	tmp, err := os.MkdirTemp("", "proctest-docker-build-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "bin")
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "bin")
 	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stdout = &stderr
 	cmd.Stderr = &stderr

@@ -232,7 +232,7 @@ func (h *host) Start(c *proctest.Command) (proctest.Task, error) {
 		st.abort()
 		return nil, fmt.Errorf("docker: on host %s (image %s): %w", h.name, h.image, err)
 	}
-	st.start(&h.s.relays)
+	st.start(&h.s.relays, t.ended)
 	return t, nil
 }
 

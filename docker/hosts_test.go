@@ -327,3 +327,53 @@ func TestStdinNotRead(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStdinBlocked: a program whose input is a pipe that stays open
+// (its writer closed only after the plan) ends, and so does the plan.
+func TestStdinBlocked(t *testing.T) {
+	t.Parallel()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	done := make(chan error, 1)
+	go func() {
+		done <- execute(t, func(p *proctest.Plan) {
+			quick := p.Host("n1").SpawnNamed("quick", "testprog", "exit", "0")
+			quick.Stdin = pr
+			p.Wait(quick, 0)
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the plan has not ended a minute after it started")
+	}
+}
+
+// TestRelativeLogDir: with a relative log directory, a host's directory
+// is still where its processes write and read ("{{n1.dir}}"), and its
+// file ends up in the log directory. (Not parallel: it changes the
+// working directory.)
+func TestRelativeLogDir(t *testing.T) {
+	needEngine(t)
+	t.Chdir(t.TempDir())
+	var n1 *proctest.Host
+	p := proctest.New(t.Name(), proctest.LogDir("rel"), proctest.KeepLogs(), proctest.WithBackend(docker.New(docker.Image(testImage))))
+	n1 = p.Host("n1")
+	p.Wait(n1.SpawnNamed("write", "testprog", "write", "{{n1.dir}}/f", "here"), 0)
+	read := n1.SpawnNamed("read", "testprog", "read", "{{n1.dir}}/f")
+	p.Wait(read, 0)
+	p.ExpectStdout(read, "^here$")
+	os.Mkdir("rel", 0o755)
+	if err := p.Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !filepath.IsAbs(n1.Dir().Value()) {
+		t.Errorf("{{n1.dir}} = %s, want an absolute path", n1.Dir().Value())
+	}
+	if b, err := os.ReadFile(filepath.Join(n1.Dir().Value(), "f")); string(b) != "here" {
+		t.Errorf("the host's file in the log directory: %q, %v", b, err)
+	}
+}

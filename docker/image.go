@@ -65,7 +65,7 @@ func BuildImage(ctx context.Context, tag string, files ...File) error {
 		}
 		switch {
 		case f.Package != "":
-			bin, err := goBuild(ctx, f.Package)
+			bin, err := goBuild(ctx, "", f.Package)
 			if err != nil {
 				return fmt.Errorf("docker: build image %s: %w", tag, err)
 			}

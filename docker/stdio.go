@@ -90,10 +90,26 @@ func (s *session) prepareStdio(conn *agentConn, c *proctest.Command) (*stdio, er
 
 var streamName = [3]string{"stdin", "stdout", "stderr"}
 
-// dupFile returns a duplicate of f.
+// dupFile returns a duplicate of f, in non-blocking mode, so that a read
+// or write blocked in it (a pipe) returns once it is closed. (f.Fd would
+// make the file blocking: the descriptor is duplicated without it.)
 func dupFile(f *os.File) (*os.File, error) {
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	rc, err := f.SyscallConn()
 	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	cerr := rc.Control(func(orig uintptr) {
+		fd, err = unix.FcntlInt(orig, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), f.Name()), nil
@@ -122,15 +138,31 @@ func (s *session) mountedFile(f *os.File) string {
 }
 
 // start starts the relay of the standard input, if any, joined by wg,
-// once the process runs.
-func (st *stdio) start(wg *sync.WaitGroup) {
+// once the process runs; the relay ends with the process (its host's
+// agent gone included), even if its input has not.
+func (st *stdio) start(wg *sync.WaitGroup, ended <-chan struct{}) {
 	if st.in == nil {
 		return
 	}
-	wg.Go(func() {
+	relayed := make(chan struct{})
+	var once sync.Once
+	closeIn := func() {
 		if st.inFile != nil {
-			defer st.inFile.Close()
+			once.Do(func() { st.inFile.Close() })
 		}
+	}
+	wg.Go(func() {
+		// A read blocked in a file (the plan's pipe) returns once the
+		// file is closed.
+		select {
+		case <-ended:
+			closeIn()
+		case <-relayed:
+		}
+	})
+	wg.Go(func() {
+		defer close(relayed)
+		defer closeIn()
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := st.in.Read(buf)
