@@ -35,10 +35,10 @@ type session struct {
 	// Made with the first host:
 	c        *client.Client
 	setupErr error // why the network could not be made
-	agent   []byte
-	netID   string
-	netName string
-	prefix  netip.Prefix
+	agent    []byte
+	netID    string
+	netName  string
+	prefix   netip.Prefix
 	// mounts are the directories bind-mounted at the same path, if the
 	// engine shares this machine's files (else none).
 	mounts []string
@@ -71,13 +71,19 @@ func (s *session) Start(c *proctest.Command) (proctest.Task, error) {
 }
 
 // DialContext implements [proctest.Session]: from this machine, which
-// reaches the hosts' addresses through the bridge of their network. If
+// reaches the hosts' addresses through the bridge of their network (a
+// host's name is taken for its address). If
 // the engine runs elsewhere, an address of a host (or its name) is
 // dialled from inside that host, by its agent, which no network fault
 // cuts off from itself as none cuts off this machine.
 func (s *session) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if h := s.hostOf(addr); h != nil && len(s.mounts) == 0 {
-		return h.DialContext(ctx, network, addr)
+	if h := s.hostOf(addr); h != nil {
+		if !s.shared {
+			return h.DialContext(ctx, network, addr)
+		}
+		// A host's name means nothing to this machine's resolver.
+		_, port, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort(h.addr.String(), port)
 	}
 	return s.local.DialContext(ctx, network, addr)
 }
@@ -100,7 +106,7 @@ func (s *session) hostOf(addr string) *host {
 // Stat implements [proctest.Session]. If the engine runs elsewhere, a
 // path in a host's directory is checked in its container, by its agent.
 func (s *session) Stat(name string) (fs.FileInfo, error) {
-	if len(s.mounts) == 0 {
+	if !s.shared {
 		for _, h := range s.hosts {
 			if h.dir != "" && (name == h.dir || strings.HasPrefix(name, h.dir+"/")) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -338,21 +344,28 @@ func (s *session) Close() ([]proctest.Leftover, error) {
 			left = append(left, h.leftovers(ctx)...)
 		}
 		if !s.shared {
-			for _, h := range s.hosts {
-				errs = append(errs, h.copyBack(ctx))
+			cerrs := make([]error, len(s.hosts))
+			var wg sync.WaitGroup
+			for i, h := range s.hosts {
+				wg.Go(func() { cerrs[i] = h.copyBack(ctx) })
 			}
+			wg.Wait()
+			errs = append(errs, cerrs...)
 		}
+		// Removal has time of its own, whatever the above took.
+		rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer rcancel()
 		var wg sync.WaitGroup
 		herrs := make([]error, len(s.hosts))
 		for i, h := range s.hosts {
-			wg.Go(func() { herrs[i] = h.remove(ctx) })
+			wg.Go(func() { herrs[i] = h.remove(rctx) })
 		}
 		wg.Wait()
 		errs = append(errs, herrs...)
 		// By name: a create that was cancelled may have made it.
 		if s.netName == "" {
 			// Never tried.
-		} else if _, err := s.c.NetworkRemove(ctx, s.netName, client.NetworkRemoveOptions{}); err != nil && (s.netID != "" || !cerrdefs.IsNotFound(err)) {
+		} else if _, err := s.c.NetworkRemove(rctx, s.netName, client.NetworkRemoveOptions{}); err != nil && (s.netID != "" || !cerrdefs.IsNotFound(err)) {
 			errs = append(errs, fmt.Errorf("docker: remove network %s: %w", s.netName, err))
 		}
 	}

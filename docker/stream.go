@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -15,7 +16,7 @@ import (
 // dialAgent connects to addr from inside the container of conn's agent:
 // the agent dials, and the connection is a stream of its protocol.
 func dialAgent(ctx context.Context, conn *agentConn, network, addr string) (net.Conn, error) {
-	sc := &streamConn{conn: conn, network: network, addr: addr, notify: make(chan struct{}, 1)}
+	sc := &streamConn{conn: conn, network: network, addr: addr, notify: make(chan struct{}, 1), closing: make(chan struct{})}
 	id, ok := conn.newStream(sc.deliver)
 	if !ok {
 		return nil, errAgentGone
@@ -58,7 +59,14 @@ type streamConn struct {
 	eof      bool // the agent sent all it will
 	closed   bool
 	deadline [2]time.Time  // read, write
-	notify   chan struct{} // data, the end, a close or a new deadline
+	notify   chan struct{} // data, the end or a new deadline
+	closing  chan struct{} // closed by Close: wakes every reader
+
+	// wmu serializes writes: one request at a time on the stream, in
+	// order. A write whose deadline passed while the agent wrote leaves
+	// the connection broken: what the agent wrote of it is not known.
+	wmu    sync.Mutex
+	broken error
 }
 
 // deliver is the stream's sink.
@@ -85,6 +93,9 @@ func (sc *streamConn) Read(p []byte) (int, error) {
 		case sc.closed:
 			sc.mu.Unlock()
 			return 0, net.ErrClosed
+		case len(p) == 0:
+			sc.mu.Unlock()
+			return 0, nil
 		case len(sc.buf) > 0:
 			n := copy(p, sc.buf)
 			sc.buf = sc.buf[n:]
@@ -104,32 +115,38 @@ func (sc *streamConn) Read(p []byte) (int, error) {
 
 // wait waits for a notification, or until d if not zero.
 func (sc *streamConn) wait(d time.Time) error {
-	if d.IsZero() {
-		<-sc.notify
-		return nil
+	var timeout <-chan time.Time
+	if !d.IsZero() {
+		left := time.Until(d)
+		if left <= 0 {
+			return os.ErrDeadlineExceeded
+		}
+		t := time.NewTimer(left)
+		defer t.Stop()
+		timeout = t.C
 	}
-	left := time.Until(d)
-	if left <= 0 {
-		return os.ErrDeadlineExceeded
-	}
-	t := time.NewTimer(left)
-	defer t.Stop()
 	select {
 	case <-sc.notify:
-		return nil
-	case <-t.C:
+	case <-sc.closing:
+	case <-timeout:
 		return os.ErrDeadlineExceeded
 	}
+	return nil
 }
 
 // Write implements [net.Conn]: each chunk is a request, answered once the
 // agent has written it.
 func (sc *streamConn) Write(p []byte) (int, error) {
+	sc.wmu.Lock()
+	defer sc.wmu.Unlock()
 	sc.mu.Lock()
 	closed, d := sc.closed, sc.deadline[1]
 	sc.mu.Unlock()
-	if closed {
+	switch {
+	case closed:
 		return 0, net.ErrClosed
+	case sc.broken != nil:
+		return 0, sc.opError(sc.broken)
 	}
 	ctx := context.Background()
 	if !d.IsZero() {
@@ -143,12 +160,18 @@ func (sc *streamConn) Write(p []byte) (int, error) {
 		if _, err := sc.conn.request(ctx, agent.Request{Op: agent.OpWrite, Stream: sc.id, Data: p[n : n+m]}, nil); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				err = os.ErrDeadlineExceeded
+				sc.broken = fmt.Errorf("a write timed out while the agent wrote it: %w", err)
 			}
-			return n, &net.OpError{Op: "write", Net: sc.network, Addr: sc.RemoteAddr(), Err: err}
+			return n, sc.opError(err)
 		}
 		n += m
 	}
 	return n, nil
+}
+
+// opError wraps err as the error of a write.
+func (sc *streamConn) opError(err error) error {
+	return &net.OpError{Op: "write", Net: sc.network, Addr: sc.RemoteAddr(), Err: err}
 }
 
 // Close implements [net.Conn].
@@ -160,7 +183,7 @@ func (sc *streamConn) Close() error {
 	}
 	sc.closed = true
 	sc.mu.Unlock()
-	sc.wake()
+	close(sc.closing)
 	sc.conn.dropStream(sc.id)
 	// Not waited for: the agent closes it in its own time.
 	sc.conn.send(agent.Request{Op: agent.OpClose, Stream: sc.id}, nil)
