@@ -276,7 +276,8 @@ func (e *executor) endLogs(failed bool) {
 // MakeDir makes a directory of the plan's own in its log root (see
 // [Plan.LogRoot]), mode 0700, named prefix followed by random characters,
 // and returns its path. Characters of prefix other than letters, digits,
-// '_', '+', '-' and '.' become '_'. It first checks the log root as the plan does when
+// '_', '+', '-' and '.' (not first) become '_', and a prefix longer than
+// 64 bytes is cut there. It first checks the log root as the plan does when
 // it runs: owned by this user or root, and not writable by other users
 // unless its sticky bit is set; so no one else can rename or replace the
 // directory. A program keeping files of its own beside the plan's logs,

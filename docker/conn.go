@@ -31,7 +31,7 @@ type agentConn struct {
 	mu      sync.Mutex
 	nextID  uint64
 	pending map[uint64]*call
-	tasks   map[int]*task // started, not ended
+	tasks   map[uint64]*task // started, not ended, by start request
 	sinks   map[uint64]sink
 	closed  bool
 	err     error // why the stream ended, if not at its end
@@ -55,7 +55,7 @@ type call struct {
 func newAgentConn(conn net.Conn, r *bufio.Reader, stderr io.Writer) *agentConn {
 	c := &agentConn{
 		conn: conn, r: r, stderr: stderr,
-		pending: map[uint64]*call{}, tasks: map[int]*task{}, sinks: map[uint64]sink{},
+		pending: map[uint64]*call{}, tasks: map[uint64]*task{}, sinks: map[uint64]sink{},
 		ready: make(chan agent.Message, 1), done: make(chan struct{}),
 	}
 	go c.read()
@@ -109,8 +109,8 @@ func (c *agentConn) deliver(m agent.Message) {
 		delete(c.pending, m.ID)
 		if cl != nil && cl.task != nil && m.Err == "" {
 			// Before any event about it can be read.
-			cl.task.pid = m.Pid
-			c.tasks[m.Pid] = cl.task
+			cl.task.pid, cl.task.start = m.Pid, m.ID
+			c.tasks[m.ID] = cl.task
 		}
 		c.mu.Unlock()
 		if cl != nil {
@@ -133,8 +133,8 @@ func (c *agentConn) deliver(m agent.Message) {
 		}
 	case m.Event == agent.EventExit:
 		c.mu.Lock()
-		t := c.tasks[m.Pid]
-		delete(c.tasks, m.Pid)
+		t := c.tasks[m.Task]
+		delete(c.tasks, m.Task)
 		c.mu.Unlock()
 		if t != nil {
 			t.finish(proctest.Status{Code: m.Code, Signal: syscall.Signal(m.Signal)})
@@ -267,6 +267,8 @@ type task struct {
 	host *host
 	conn *agentConn
 	pid  int // set before the start's reply is delivered
+	// start is the ID of its start request, set with pid.
+	start uint64
 
 	once   sync.Once
 	status proctest.Status
@@ -294,7 +296,7 @@ func (t *task) Signal(sig syscall.Signal) error {
 		return os.ErrProcessDone
 	default:
 	}
-	req := agent.Request{Op: agent.OpSignal, Pid: t.pid, Sig: int(sig)}
+	req := agent.Request{Op: agent.OpSignal, Pid: t.pid, Task: t.start, Sig: int(sig)}
 	if t.host.paused.Load() {
 		_, err := t.conn.send(req, nil)
 		return err

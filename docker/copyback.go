@@ -16,7 +16,8 @@ import (
 // copyBack copies the host's directory out of its container into the
 // plan's log directory, where it is when the engine shares this
 // machine's files: for an engine that does not, at the end of the plan.
-// Regular files and directories are copied; nothing is written outside
+// Regular files (with their permissions) and directories are copied;
+// symbolic links and special files are not. Nothing is written outside
 // the host's directory.
 func (h *host) copyBack(ctx context.Context) error {
 	if h.id == "" {
@@ -53,7 +54,7 @@ func (h *host) copyBack(ctx context.Context) error {
 		case tar.TypeDir:
 			err = root.MkdirAll(name, 0o755)
 		case tar.TypeReg:
-			err = copyFile(root, name, tr)
+			err = copyFile(root, name, tr, hdr.FileInfo().Mode().Perm())
 		}
 		if err != nil {
 			return fmt.Errorf("docker: copy the directory of host %s: %s: %w", h.name, name, err)
@@ -61,9 +62,9 @@ func (h *host) copyBack(ctx context.Context) error {
 	}
 }
 
-// copyFile writes what r gives to the file name of root.
-func copyFile(root *os.Root, name string, r io.Reader) error {
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+// copyFile writes what r gives to the file name of root, made with perm.
+func copyFile(root *os.Root, name string, r io.Reader, perm os.FileMode) error {
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -163,7 +164,11 @@ func (h *host) start(ctx context.Context) error {
 			return fmt.Errorf("docker: host %s: the agent speaks protocol %d, not %d", h.name, m.Version, agent.Version)
 		}
 	case <-conn.done:
-		return fmt.Errorf("docker: host %s: the agent ended before it was ready%s", h.name, h.log.tail())
+		hint := ""
+		if s.shared {
+			hint = fmt.Sprintf(" (the agent runs from the plan's log directory, bind-mounted: if the engine does not see this machine's files, set %s=1)", RemoteEnv)
+		}
+		return fmt.Errorf("docker: host %s: the agent ended before it was ready%s%s", h.name, h.log.tail(), hint)
 	case <-ctx.Done():
 		conn.close()
 		return fmt.Errorf("docker: host %s: waiting for the agent: %w", h.name, ctx.Err())
@@ -252,6 +257,9 @@ func (h *host) DialContext(ctx context.Context, network, addr string) (net.Conn,
 // stat checks that path exists in the container.
 func (h *host) stat(ctx context.Context, path string) error {
 	_, err := h.current().request(ctx, agent.Request{Op: agent.OpStat, Path: path}, nil)
+	if err != nil && err.Error() == agent.ErrNotExist {
+		return fs.ErrNotExist
+	}
 	return err
 }
 

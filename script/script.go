@@ -156,7 +156,7 @@ func (s *Script) Run(ctx context.Context, opts ...proctest.Option) error {
 	// The work directory is made as safely as the plan's logs: in a
 	// checked log root, 0700, so that no one else can swap it for theirs
 	// between the unpacking of its files and their use.
-	work, err := p.MakeDir("proctest-work-" + filepath.Base(s.Name) + "-")
+	work, err := p.MakeDir("proctest-work-" + shorten(filepath.Base(s.Name), 40) + "-")
 	if err != nil {
 		return fmt.Errorf("proctest: %s: work directory: %w", s.Name, err)
 	}
@@ -189,3 +189,11 @@ func (e *keptError) Error() string { return e.err.Error() + "\nwork directory ke
 
 // Unwrap returns the plan's failure.
 func (e *keptError) Unwrap() error { return e.err }
+
+// shorten returns s cut to at most n bytes.
+func shorten(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -91,20 +91,25 @@ func (f *Faults) Program(r Rules) error {
 		f.nft = c
 	}
 	c := f.nft
+	made := f.table == nil
 	var err error
-	if f.table == nil {
+	if made {
 		err = f.makeTable(c, r)
 	} else {
 		err = f.table.refill(c, r)
 	}
+	if err == nil {
+		err = c.Flush()
+	}
 	if err != nil {
 		// The queued messages must not go out with a later Flush: drop
-		// the connection, and them with it.
+		// the connection, and them with it; and a table whose making
+		// failed is made again next time.
 		c.CloseLasting()
 		f.nft = nil
-		return err
-	}
-	if err := c.Flush(); err != nil {
+		if made {
+			f.table = nil
+		}
 		return err
 	}
 	return f.shape(r.Rate)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,7 +28,7 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "proctest-agent: not the init (pid 1) of a container: refusing to run")
 		return 2
 	}
-	a := &agent{out: json.NewEncoder(os.Stdout), tasks: map[int]bool{}, output: map[int]chan struct{}{}}
+	a := &agent{out: json.NewEncoder(os.Stdout), tasks: map[int]*program{}}
 	// SIGCHLD is delivered to a channel so that the reaper can take the
 	// lock first: a pid is never reaped while a signal to it is under way.
 	chld := make(chan os.Signal, 1)
@@ -80,15 +81,21 @@ type agent struct {
 	// mu is held while a pid is reaped, signalled, or started and
 	// announced: a pid in tasks is alive or a zombie, never reused.
 	mu    sync.Mutex
-	tasks map[int]bool // the programs started and not yet reaped
-	// output is closed once the output streams of a program have
-	// ended, for the programs with output streams.
-	output map[int]chan struct{}
+	tasks map[int]*program // the programs started and not yet reaped
 
 	streams streams
 
 	net    *netTable // the container's nftables table, or nil
 	netErr error     // why there is none
+}
+
+// program is a program the agent started.
+type program struct {
+	start uint64 // the ID of its start request
+	// output is closed once its output streams have ended; nil if it
+	// has none.
+	output chan struct{}
+	stdin  uint64 // its input's stream, or 0
 }
 
 // applyNet makes the container drop what n says.
@@ -127,7 +134,7 @@ func (a *agent) serve(r io.Reader) error {
 		case OpStart:
 			a.start(&req) // replies itself, under the lock
 		case OpSignal:
-			a.send(Message{ID: req.ID, Err: a.signal(req.Pid, syscall.Signal(req.Sig))})
+			a.send(Message{ID: req.ID, Err: a.signal(req.Pid, req.Task, syscall.Signal(req.Sig))})
 		case OpNet:
 			m := Message{ID: req.ID}
 			if err := a.applyNet(req.Net); err != nil {
@@ -142,7 +149,9 @@ func (a *agent) serve(r io.Reader) error {
 			a.closeConn(&req)
 		case OpStat:
 			m := Message{ID: req.ID}
-			if _, err := os.Stat(req.Path); err != nil {
+			if _, err := os.Stat(req.Path); errors.Is(err, fs.ErrNotExist) {
+				m.Err = ErrNotExist
+			} else if err != nil {
 				m.Err = err.Error()
 			}
 			a.send(m)
@@ -173,18 +182,21 @@ func (a *agent) reap() {
 		if err != nil || pid <= 0 {
 			return
 		}
-		if !a.tasks[pid] {
+		prog := a.tasks[pid]
+		if prog == nil {
 			continue // an orphan: reaped, as an init does
 		}
 		delete(a.tasks, pid)
-		m := Message{Event: EventExit, Pid: pid}
+		if prog.stdin != 0 {
+			a.dropWritable(prog.stdin)
+		}
+		m := Message{Event: EventExit, Pid: pid, Task: prog.start}
 		if ws.Signaled() {
 			m.Signal = int(ws.Signal())
 		} else {
 			m.Code = ws.ExitStatus()
 		}
-		out := a.output[pid]
-		delete(a.output, pid)
+		out := prog.output
 		if out == nil {
 			a.send(m)
 			continue
@@ -200,11 +212,11 @@ func (a *agent) reap() {
 }
 
 // signal signals the process group of pid, or pid alone if it left its
-// group.
-func (a *agent) signal(pid int, sig syscall.Signal) string {
+// group, if pid is still the program of the start request start.
+func (a *agent) signal(pid int, start uint64, sig syscall.Signal) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.tasks[pid] {
+	if prog := a.tasks[pid]; prog == nil || prog.start != start {
 		return ErrDone
 	}
 	if err := unix.Kill(-pid, sig); err == nil {
@@ -225,10 +237,7 @@ func (a *agent) start(req *Request) {
 		a.send(Message{ID: req.ID, Err: err.Error()})
 		return
 	}
-	a.tasks[pid] = true
-	if out != nil {
-		a.output[pid] = out
-	}
+	a.tasks[pid] = &program{start: req.ID, output: out, stdin: req.Streams[0]}
 	// Replied under the lock: its exit event cannot come first.
 	a.send(Message{ID: req.ID, Pid: pid})
 }

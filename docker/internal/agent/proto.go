@@ -13,8 +13,10 @@
 // backend reaches by attaching to the container: no port is published and
 // nothing else is needed in the image. Each [Request] gets one [Message]
 // with its ID in reply; events (the agent is ready, a program ended, data
-// read from a stream) have ID 0. The reply to a start or a dial is
-// written before any event about the program or connection it started.
+// read from a stream) have ID 0. The reply to a start is written before
+// the program's exit event, that to a dial before any data of its
+// connection; data of a program's output may come before the reply to
+// its start.
 // Standard error carries the agent's own diagnostics.
 //
 // Streams carry bytes that do not go to a file both sides share: the
@@ -48,8 +50,9 @@ const (
 	// carries its pid.
 	OpStart = "start"
 	// OpSignal sends Sig to the process group of Pid, or to Pid alone if
-	// it left its group. The reply's Err is [ErrDone] once the process
-	// has ended.
+	// it left its group, if Pid is still the program started by the
+	// request Task. The reply's Err is [ErrDone] once the process has
+	// ended.
 	OpSignal = "signal"
 	// OpProcs lists the container's processes other than the agent.
 	OpProcs = "procs"
@@ -72,12 +75,15 @@ const (
 const (
 	// EventReady is the agent's first message.
 	EventReady = "ready"
-	// EventExit says that the program started as Pid ended: Code, or
-	// Signal if not 0.
+	// EventExit says that the program started as Pid by the request
+	// Task ended: Code, or Signal if not 0.
 	EventExit = "exit"
 	// EventData carries Data read from Stream, or its end (EOF).
 	EventData = "data"
 )
+
+// ErrNotExist is the Err of a stat's reply when the path does not exist.
+const ErrNotExist = "file does not exist"
 
 // ErrDone is the Err of a signal's reply when the process has ended.
 const ErrDone = "process already finished"
@@ -118,9 +124,11 @@ type Request struct {
 	Network string `json:"network,omitempty"`
 	Addr    string `json:"addr,omitempty"`
 
-	// Pid and Sig are a signal's target and number.
-	Pid int `json:"pid,omitempty"`
-	Sig int `json:"sig,omitempty"`
+	// Pid and Sig are a signal's target and number; Task is the ID of
+	// the request that started it (a pid may be reused).
+	Pid  int    `json:"pid,omitempty"`
+	Sig  int    `json:"sig,omitempty"`
+	Task uint64 `json:"task,omitempty"`
 
 	// Net is the network faults of OpNet.
 	Net *Net `json:"net,omitempty"`
@@ -178,6 +186,9 @@ type Message struct {
 	Procs []Proc `json:"procs,omitempty"`
 	// Version is the protocol's version, in the ready event.
 	Version int `json:"version,omitempty"`
+	// Task is, in an exit event, the ID of the request that started the
+	// program (a pid may be reused).
+	Task uint64 `json:"task,omitempty"`
 	// Stream, Data and EOF are those of EventData.
 	Stream uint64 `json:"stream,omitempty"`
 	Data   []byte `json:"data,omitempty"`

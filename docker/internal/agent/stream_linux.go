@@ -43,6 +43,18 @@ func (a *agent) addWritable(id uint64, w io.WriteCloser) {
 	a.streams.writable[id] = &writable{w: w}
 }
 
+// dropWritable forgets stream id, and closes it: the program that read
+// it has ended.
+func (a *agent) dropWritable(id uint64) {
+	a.streams.mu.Lock()
+	s := a.streams.writable[id]
+	delete(a.streams.writable, id)
+	a.streams.mu.Unlock()
+	if s != nil {
+		s.w.Close()
+	}
+}
+
 // relayOut sends what r gives as stream id until its end, then closes
 // it.
 func (a *agent) relayOut(id uint64, r io.ReadCloser) {
@@ -140,7 +152,7 @@ func pipes(req *Request, files *[3]*os.File) (in *os.File, out [3]*os.File, err 
 		if id == 0 {
 			continue
 		}
-		if files[i] != nil {
+		if req.Files[i] != "" {
 			err = errors.New("a standard stream is both a file and a stream")
 			break
 		}
