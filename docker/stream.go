@@ -22,7 +22,11 @@ func dialAgent(ctx context.Context, conn *agentConn, network, addr string) (net.
 		return nil, errAgentGone
 	}
 	sc.id = id
-	cl, err := conn.send(agent.Request{Op: agent.OpDial, Stream: id, Network: network, Addr: addr}, nil)
+	req := agent.Request{Op: agent.OpDial, Stream: id, Network: network, Addr: addr}
+	if d, ok := ctx.Deadline(); ok {
+		req.Timeout = max(time.Until(d), time.Millisecond)
+	}
+	cl, err := conn.send(req, nil)
 	if err != nil {
 		conn.dropStream(id)
 		return nil, err
@@ -172,6 +176,17 @@ func (sc *streamConn) Write(p []byte) (int, error) {
 // opError wraps err as the error of a write.
 func (sc *streamConn) opError(err error) error {
 	return &net.OpError{Op: "write", Net: sc.network, Addr: sc.RemoteAddr(), Err: err}
+}
+
+// CloseWrite shuts down the writing side of the connection, as
+// [net.TCPConn.CloseWrite] does.
+func (sc *streamConn) CloseWrite() error {
+	sc.wmu.Lock()
+	defer sc.wmu.Unlock()
+	if _, err := sc.conn.request(context.Background(), agent.Request{Op: agent.OpWrite, Stream: sc.id, EOF: true}, nil); err != nil {
+		return sc.opError(err)
+	}
+	return nil
 }
 
 // Close implements [net.Conn].

@@ -39,6 +39,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Version is the protocol's version, sent in the ready event.
@@ -120,9 +121,11 @@ type Request struct {
 	Stream uint64 `json:"stream,omitempty"`
 	Data   []byte `json:"data,omitempty"`
 	EOF    bool   `json:"eof,omitempty"`
-	// Network and Addr are where OpDial connects.
-	Network string `json:"network,omitempty"`
-	Addr    string `json:"addr,omitempty"`
+	// Network and Addr are where OpDial connects, within Timeout (if
+	// not 0; else 30 s).
+	Network string        `json:"network,omitempty"`
+	Addr    string        `json:"addr,omitempty"`
+	Timeout time.Duration `json:"timeout,omitempty"`
 
 	// Pid and Sig are a signal's target and number; Task is the ID of
 	// the request that started it (a pid may be reused).

@@ -110,7 +110,11 @@ func (a *agent) write(req *Request) {
 // dial answers an OpDial, in a goroutine of its own.
 func (a *agent) dial(req *Request) {
 	go func() {
-		c, err := net.DialTimeout(req.Network, req.Addr, 30*time.Second)
+		timeout := req.Timeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		c, err := net.DialTimeout(req.Network, req.Addr, timeout)
 		if err != nil {
 			a.send(Message{ID: req.ID, Err: err.Error()})
 			return
