@@ -19,6 +19,10 @@
 //	source ADDR N     send N bytes to ADDR, wait for the peer to close, and
 //	                  print "sent N bytes in SECONDSs"
 //	qdiscs IFACE      print the kind of each qdisc of IFACE, one a line
+//	udp-count ADDR    count the datagrams that come to ADDR until none came
+//	                  for 500 ms after the first (or none in 3 s): "got N";
+//	                  print "listening" first
+//	udp-send ADDR N   send N datagrams to ADDR, one a millisecond
 package main
 
 import (
@@ -148,6 +152,35 @@ func main() {
 		c.(*net.TCPConn).CloseWrite()
 		io.Copy(io.Discard, c)
 		fmt.Printf("sent %d bytes in %.3fs\n", n, time.Since(start).Seconds())
+	case "udp-count":
+		c, err := net.ListenPacket("udp4", args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("listening")
+		n := 0
+		buf := make([]byte, 64)
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		for {
+			if _, _, err := c.ReadFrom(buf); err != nil {
+				break
+			}
+			n++
+			c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		}
+		fmt.Println("got", n)
+	case "udp-send":
+		c, err := net.Dial("udp4", args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		n, _ := strconv.Atoi(args[1])
+		for i := range n {
+			fmt.Fprintf(c, "datagram %d", i)
+			time.Sleep(time.Millisecond)
+		}
 	case "qdiscs":
 		link, err := netlink.LinkByName(args[0])
 		if err != nil {
