@@ -208,9 +208,6 @@ func (e *executor) runStep(s *Step) error {
 	if err := e.ctx.Err(); err != nil {
 		return e.interrupted(s, err)
 	}
-	if s.run != nil {
-		return s.run(e, s)
-	}
 	if s.dyn {
 		rs, err := e.resolve(s)
 		if err != nil {
@@ -218,42 +215,7 @@ func (e *executor) runStep(s *Step) error {
 		}
 		s = rs
 	}
-	switch s.kind {
-	case stepSpawn, stepGo:
-		for _, p := range s.procs {
-			if err := e.startProc(s, p); err != nil {
-				return err
-			}
-		}
-		return nil
-	case stepWait:
-		return e.wait(s)
-	case stepKill:
-		p := s.exits[0].proc
-		if p.running {
-			e.signal(p, s.sig)
-		}
-		return e.wait(s)
-	case stepSignal:
-		p := s.procs[0]
-		if p.running && s.pause != 0 {
-			e.pause(p, s.pause > 0)
-		} else if p.running {
-			e.signal(p, s.sig)
-		}
-		return nil
-	case stepSleep:
-		return e.sleep(s)
-	case stepReady:
-		return e.ready(s)
-	case stepRestart:
-		return e.startProc(s, s.procs[0])
-	case stepExpect:
-		p := s.procs[0]
-		p.waitStreams()
-		return s.expect.check(s, p, e.logs)
-	}
-	panic("proctest: unknown step kind")
+	return s.run(e, s)
 }
 
 // interrupted turns the end of the plan's context into an error, saying

@@ -63,7 +63,8 @@ func (p *Plan) ExpectStderrFile(proc *Proc, path string) *Step {
 }
 
 func (p *Plan) expectOutput(proc *Proc, stream int, pattern, golden string) *Step {
-	s := &Step{plan: p, kind: stepExpect, where: p.caller(), name: "expect-" + streamNames[stream]}
+	s := &Step{plan: p, kind: stepExpect, where: p.caller(), name: "expect-" + streamNames[stream],
+		check: checkExpect, run: runExpect}
 	s.expect = &expectation{stream: stream, golden: golden}
 	if proc != nil {
 		s.name += " " + proc.name
@@ -81,6 +82,23 @@ func (p *Plan) expectOutput(proc *Proc, stream int, pattern, golden string) *Ste
 	}
 	p.steps = append(p.steps, s)
 	return s
+}
+
+// checkExpect checks an output check: its process must have ended.
+func checkExpect(w *walk, s *Step, bad func(string, ...any)) {
+	for _, proc := range s.procs {
+		if w.ended[proc] == nil {
+			bad("%s is still running: wait for it before checking its output", proc.name)
+		}
+	}
+}
+
+// runExpect checks the output of the process of an output check, once
+// all of it is in the log.
+func runExpect(e *executor, s *Step) error {
+	p := s.procs[0]
+	p.waitStreams()
+	return s.expect.check(s, p, e.logs)
 }
 
 // updateGolden reports whether golden files are to be rewritten.

@@ -187,6 +187,7 @@ func (p *Plan) KillHost(h *Host) *Step {
 		s.exits = nil
 		for _, proc := range w.running(s.host) {
 			s.exits = append(s.exits, proc.Dies(syscall.SIGKILL))
+			w.ended[proc] = s
 		}
 	}, func(e *executor, s *Step) error {
 		h := s.host
@@ -209,7 +210,7 @@ func (p *Plan) KillHost(h *Host) *Step {
 		}
 		return nil
 	})
-	s.kind = stepKill // it awaits the deaths of the host's processes
+	s.kind = stepKill // it awaits the deaths of the host's processes (awaitsExits)
 	return s
 }
 
@@ -300,6 +301,26 @@ func (w *walk) running(h *Host) []*Proc {
 		}
 	}
 	return out
+}
+
+// alive reports whether proc is still running at this point of the walk;
+// if not, it says which step ended it.
+func (w *walk) alive(proc *Proc, bad func(string, ...any)) bool {
+	if e := w.ended[proc]; e != nil {
+		bad("%s already ended: %s at %s", proc.name, e.name, e.where)
+		return false
+	}
+	return true
+}
+
+// checkHostsUp reports the processes step s starts on a host that is
+// down at this point of the walk.
+func (w *walk) checkHostsUp(s *Step, bad func(string, ...any)) {
+	for _, proc := range s.procs {
+		if d := w.hostDown[proc.host]; proc.host != nil && d != nil {
+			bad("host %s of %s is down: %s at %s", proc.host.name, proc.name, d.name, d.where)
+		}
+	}
 }
 
 // startHosts makes the plan's hosts, in order (or at once, if the

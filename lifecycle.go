@@ -38,7 +38,8 @@ func (s *Step) procName() string {
 // a marker line, and it can be waited for, killed and restarted again.
 // A Go step cannot be restarted.
 func (p *Plan) Restart(proc *Proc) *Step {
-	s := &Step{plan: p, kind: stepRestart, where: p.caller(), name: "restart"}
+	s := &Step{plan: p, kind: stepRestart, where: p.caller(), name: "restart",
+		check: checkRestart, run: runStart}
 	if proc != nil {
 		s.name = "restart " + proc.name
 	}
@@ -50,6 +51,19 @@ func (p *Plan) Restart(proc *Proc) *Step {
 	}
 	p.steps = append(p.steps, s)
 	return s
+}
+
+// checkRestart checks a restart step: its process must have ended, on a
+// host that is up, and starts a new run.
+func checkRestart(w *walk, s *Step, bad func(string, ...any)) {
+	w.checkHostsUp(s, bad)
+	for _, proc := range s.procs {
+		if w.ended[proc] == nil {
+			bad("%s is still running: only an ended process can be restarted", proc.name)
+		}
+		delete(w.ended, proc)
+		proc.addRun(s)
+	}
 }
 
 // restartMarker is the line written into both logs of a process before

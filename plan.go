@@ -89,7 +89,10 @@ func (p *Plan) SetTimeout(d time.Duration) {
 	p.timeout = d
 }
 
-// stepKind says what a step does.
+// stepKind says what kind a step is. What a step checks and does is in
+// its check and run functions; the kind is for the code that treats
+// kinds alike: which steps await exits, and how a step that names a
+// process through a variable is checked and resolved (procvar.go).
 type stepKind int
 
 const (
@@ -134,10 +137,12 @@ type Step struct {
 	dyn  bool
 	orig *Step
 
-	// A step of a kind of its own carries its code: check, if not nil,
-	// checks it in order with the others before the plan runs; run runs
-	// it. Such a step needs no case in the switches of validate and
-	// runStep.
+	// Each step carries its code, set by the method that adds it: check,
+	// if not nil, checks it in order with the others before the plan
+	// runs (in validate), and run runs it (in runStep). A step that
+	// names a process through a variable, or one such a step made
+	// uncertain, is checked by walk.dynamic instead of check, and runs
+	// with its processes resolved.
 	check func(w *walk, s *Step, bad func(format string, args ...any))
 	run   func(e *executor, s *Step) error
 }
@@ -239,7 +244,7 @@ func (p *Plan) SpawnParNamed(names []string, argvs ...[]string) []*Proc {
 
 func (p *Plan) spawn(verb string, argvs [][]string) []*Proc {
 	where := p.caller()
-	s := &Step{plan: p, kind: stepSpawn, where: where}
+	s := &Step{plan: p, kind: stepSpawn, where: where, check: checkStart, run: runStart}
 	var names []string
 	for _, argv := range argvs {
 		proc := &Proc{plan: p, where: where, args: argv}
@@ -268,6 +273,25 @@ func (p *Plan) spawn(verb string, argvs [][]string) []*Proc {
 	return s.procs
 }
 
+// checkStart checks a spawn or go step: a process cannot start on a host
+// that is down, and each one starts a run.
+func checkStart(w *walk, s *Step, bad func(string, ...any)) {
+	w.checkHostsUp(s, bad)
+	for _, proc := range s.procs {
+		proc.addRun(s)
+	}
+}
+
+// runStart starts the processes of a spawn, go or restart step.
+func runStart(e *executor, s *Step) error {
+	for _, p := range s.procs {
+		if err := e.startProc(s, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Go adds a step that runs fn in a goroutine as a process of the plan,
 // named name. It takes part like any process: it must be waited for or
 // killed. Returning nil counts as exit 0; returning an error counts as
@@ -285,7 +309,8 @@ func (p *Plan) Go(name string, fn func(ctx context.Context) error) *Proc {
 		p.errs = append(p.errs, &BuildError{Where: where, Step: "go " + proc.name, Err: errors.New("nil function")})
 	}
 	p.procs = append(p.procs, proc)
-	p.steps = append(p.steps, &Step{plan: p, kind: stepGo, where: where, name: "go " + proc.name, procs: []*Proc{proc}})
+	p.steps = append(p.steps, &Step{plan: p, kind: stepGo, where: where, name: "go " + proc.name, procs: []*Proc{proc},
+		check: checkStart, run: runStart})
 	return proc
 }
 
@@ -309,7 +334,8 @@ func (p *Plan) WaitExit(x Exit) *Step {
 }
 
 func (p *Plan) addWait(verb, where string, exits []Exit) *Step {
-	s := &Step{plan: p, kind: stepWait, where: where, exits: exits}
+	s := &Step{plan: p, kind: stepWait, where: where, exits: exits, check: checkEnds,
+		run: func(e *executor, s *Step) error { return e.wait(s) }}
 	var names []string
 	for _, x := range exits {
 		if x.proc != nil {
@@ -331,6 +357,19 @@ func (p *Plan) addWait(verb, where string, exits []Exit) *Step {
 	}
 	p.steps = append(p.steps, s)
 	return s
+}
+
+// checkEnds checks a wait or kill step: the processes it waits for must
+// still be running, and have ended after it.
+func checkEnds(w *walk, s *Step, bad func(string, ...any)) {
+	for _, x := range s.exits {
+		if x.proc == nil || x.proc.plan != s.plan {
+			continue // reported when the step was built
+		}
+		if w.alive(x.proc, bad) {
+			w.ended[x.proc] = s
+		}
+	}
 }
 
 // checkProc records an error if proc cannot be used by step s, and reports
@@ -369,7 +408,7 @@ func Using(sig syscall.Signal) KillArg { return signalArg(sig) }
 // step, Kill cancels its context.
 func (p *Plan) Kill(proc *Proc, args ...KillArg) *Step {
 	where := p.caller()
-	s := &Step{plan: p, kind: stepKill, where: where, sig: syscall.SIGTERM}
+	s := &Step{plan: p, kind: stepKill, where: where, sig: syscall.SIGTERM, check: checkEnds, run: runKill}
 	if proc != nil {
 		s.name = "kill " + proc.name
 	} else {
@@ -408,10 +447,21 @@ func (p *Plan) Kill(proc *Proc, args ...KillArg) *Step {
 	return s
 }
 
+// runKill sends the signal of a kill step, if its process is still
+// running, and waits for the end.
+func runKill(e *executor, s *Step) error {
+	p := s.exits[0].proc
+	if p.running {
+		e.signal(p, s.sig)
+	}
+	return e.wait(s)
+}
+
 // Signal adds a step that sends sig to proc and its process group, without
 // waiting. The process must be running; a Go step cannot be signalled.
 func (p *Plan) Signal(proc *Proc, sig syscall.Signal) *Step {
-	s := &Step{plan: p, kind: stepSignal, where: p.caller(), sig: sig, name: "signal"}
+	s := &Step{plan: p, kind: stepSignal, where: p.caller(), sig: sig, name: "signal",
+		check: checkSignalled, run: runSignal}
 	if proc != nil {
 		s.name = fmt.Sprintf("signal %s %s", proc.name, signalName(sig))
 	}
@@ -425,6 +475,26 @@ func (p *Plan) Signal(proc *Proc, sig syscall.Signal) *Step {
 	p.checkSignal(s, sig)
 	p.steps = append(p.steps, s)
 	return s
+}
+
+// checkSignalled checks a signal, pause or resume step: its process must
+// still be running.
+func checkSignalled(w *walk, s *Step, bad func(string, ...any)) {
+	for _, proc := range s.procs {
+		w.alive(proc, bad)
+	}
+}
+
+// runSignal sends the signal of a signal step to its process, or pauses
+// or resumes it, if it is still running.
+func runSignal(e *executor, s *Step) error {
+	p := s.procs[0]
+	if p.running && s.pause != 0 {
+		e.pause(p, s.pause > 0)
+	} else if p.running {
+		e.signal(p, s.sig)
+	}
+	return nil
 }
 
 // checkStatus records an error if no process can end with st.
@@ -451,7 +521,8 @@ func (p *Plan) checkSignal(s *Step, sig syscall.Signal) {
 // readiness wait: a sleep is either too long or, on a loaded machine,
 // too short.
 func (p *Plan) Sleep(d time.Duration) *Step {
-	s := &Step{plan: p, kind: stepSleep, where: p.caller(), sleep: d, name: fmt.Sprintf("sleep %v", d)}
+	s := &Step{plan: p, kind: stepSleep, where: p.caller(), sleep: d, name: fmt.Sprintf("sleep %v", d),
+		run: func(e *executor, s *Step) error { return e.sleep(s) }}
 	if d < 0 {
 		p.errs = append(p.errs, &BuildError{Where: s.where, Step: s.name, Err: errors.New("negative duration")})
 	}
@@ -572,15 +643,11 @@ func (p *Plan) validate() []error {
 	// running when a step waits for it, kills it or signals it, and must
 	// have ended when it is restarted or its output checked. Each run of
 	// a process gets the output waits up to its next restart.
-	ended := map[*Proc]*Step{} // which step ended it
-	w := &walk{ended: ended, hostDown: map[*Host]*Step{}, errs: &errs,
+	w := &walk{ended: map[*Proc]*Step{}, hostDown: map[*Host]*Step{}, errs: &errs,
 		maybe: map[*Proc]*Step{}, restarted: map[*Proc]*Step{}}
 	for _, s := range p.steps {
 		bad := func(format string, args ...any) {
 			errs = append(errs, &BuildError{Where: s.where, Step: s.name, Err: fmt.Errorf(format, args...)})
-		}
-		if s.check != nil {
-			s.check(w, s, bad)
 		}
 		if s.pause > 0 {
 			// A process the plan pauses is started so that its whole
@@ -598,63 +665,10 @@ func (p *Plan) validate() []error {
 			}
 		}
 		if w.dynamic(s, bad) {
-			continue
+			continue // checked for what is known now, the rest when it runs
 		}
-		if s.kind == stepSpawn || s.kind == stepRestart {
-			for _, proc := range s.procs {
-				if d := w.hostDown[proc.host]; proc.host != nil && d != nil {
-					bad("host %s of %s is down: %s at %s", proc.host.name, proc.name, d.name, d.where)
-				}
-			}
-		}
-		switch s.kind {
-		case stepSpawn, stepGo:
-			for _, proc := range s.procs {
-				proc.runs = append(proc.runs, [2][]*outWait{})
-				proc.runFrom = append(proc.runFrom, s)
-			}
-		case stepRestart:
-			for _, proc := range s.procs {
-				if ended[proc] == nil {
-					bad("%s is still running: only an ended process can be restarted", proc.name)
-				}
-				delete(ended, proc)
-				proc.runs = append(proc.runs, [2][]*outWait{})
-				proc.runFrom = append(proc.runFrom, s)
-			}
-		case stepExpect:
-			for _, proc := range s.procs {
-				if ended[proc] == nil {
-					bad("%s is still running: wait for it before checking its output", proc.name)
-				}
-			}
-		case stepReady:
-			for _, proc := range s.procs {
-				if e := ended[proc]; e != nil {
-					bad("%s already ended: %s at %s", proc.name, e.name, e.where)
-				} else if out := s.ready.out; out != nil && len(proc.runs) > 0 {
-					run := &proc.runs[len(proc.runs)-1]
-					run[out.stream] = append(run[out.stream], out)
-				}
-			}
-		case stepWait, stepKill, stepSignal:
-			procs := s.procs
-			if s.kind != stepSignal {
-				procs = nil
-				for _, x := range s.exits {
-					procs = append(procs, x.proc)
-				}
-			}
-			for _, proc := range procs {
-				if proc == nil || proc.plan != p {
-					continue // reported when the step was built
-				}
-				if e := ended[proc]; e != nil {
-					bad("%s already ended: %s at %s", proc.name, e.name, e.where)
-				} else if s.kind != stepSignal {
-					ended[proc] = s
-				}
-			}
+		if s.check != nil {
+			s.check(w, s, bad)
 		}
 	}
 	if err := p.checkHosts(); err != nil {

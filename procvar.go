@@ -80,6 +80,13 @@ func (p *Plan) noStandIn(s *Step, proc *Proc) {
 	}
 }
 
+// addRun records that step s starts a run of p: the output waits up to
+// the next such step are about that run.
+func (p *Proc) addRun(s *Step) {
+	p.runs = append(p.runs, [2][]*outWait{})
+	p.runFrom = append(p.runFrom, s)
+}
+
 // runIndex returns the index of the run of p that step s starts, or -1.
 func (p *Proc) runIndex(s *Step) int {
 	if s.orig != nil {
@@ -158,8 +165,7 @@ func (w *walk) dynamic(s *Step, bad func(string, ...any)) bool {
 			case stepWait, stepKill:
 				w.maybe[c] = s
 			case stepRestart:
-				c.runs = append(c.runs, [2][]*outWait{})
-				c.runFrom = append(c.runFrom, s)
+				c.addRun(s)
 				w.maybe[c], w.restarted[c] = s, s
 				delete(w.ended, c)
 			}
@@ -187,8 +193,7 @@ func (w *walk) checkUncertain(s *Step, proc *Proc, bad func(string, ...any)) {
 		delete(w.ended, proc)
 		delete(w.maybe, proc)
 		delete(w.restarted, proc)
-		proc.runs = append(proc.runs, [2][]*outWait{})
-		proc.runFrom = append(proc.runFrom, s)
+		proc.addRun(s)
 	case stepReady:
 		out := s.ready.out
 		if out == nil || len(proc.runs) == 0 {

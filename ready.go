@@ -195,7 +195,8 @@ func (p *Plan) WaitFuncPar(procs []*Proc, name string, check func(ctx context.Co
 
 // readyStep adds a readiness step about proc (which may be nil).
 func (p *Plan) readyStep(proc *Proc, verb, what string) *Step {
-	s := &Step{plan: p, kind: stepReady, where: p.caller(), ready: &readiness{what: what}}
+	s := &Step{plan: p, kind: stepReady, where: p.caller(), ready: &readiness{what: what}, check: checkReady,
+		run: func(e *executor, s *Step) error { return e.ready(s) }}
 	s.name = verb
 	if proc != nil {
 		s.name += " " + proc.name
@@ -206,6 +207,18 @@ func (p *Plan) readyStep(proc *Proc, verb, what string) *Step {
 	}
 	p.steps = append(p.steps, s)
 	return s
+}
+
+// checkReady checks a readiness step: its processes must still be
+// running, and a wait for output is about the run each is in.
+func checkReady(w *walk, s *Step, bad func(string, ...any)) {
+	out := s.ready.out
+	for _, proc := range s.procs {
+		if w.alive(proc, bad) && out != nil && len(proc.runs) > 0 {
+			run := &proc.runs[len(proc.runs)-1]
+			run[out.stream] = append(run[out.stream], out)
+		}
+	}
 }
 
 // requiredLiteral returns text that every match of re contains, or nil if
