@@ -550,3 +550,33 @@ func (f ticks) still(what string) func(ctx context.Context) error {
 		return nil
 	}
 }
+
+// TestRestartAfterDeathWhilePaused: a paused process killed by SIGKILL
+// (which a frozen process still dies of) leaves its cgroup frozen; its
+// restart, into the same group, must not be frozen as it is cloned,
+// before it execs, which would hang the plan. 30 rounds in one plan,
+// each restart printing and then stopped by SIGTERM.
+func TestRestartAfterDeathWhilePaused(t *testing.T) {
+	t.Parallel()
+	p := proctest.New("restart-paused", proctest.LogDir(t.TempDir()))
+	x := p.SpawnNamed("x", "sh", "-c", "sleep 60 & echo running; exec sleep 60")
+	p.WaitStdout(x, "^running$")
+	for range 30 {
+		p.Pause(x)
+		p.Signal(x, syscall.SIGKILL)
+		p.WaitExit(x.Dies(syscall.SIGKILL))
+		p.Restart(x)
+		p.WaitStdout(x, "^running$")
+	}
+	p.Kill(x)
+	done := make(chan error, 1)
+	go func() { done <- p.Execute(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the plan has not ended after 2 minutes: a restart hangs")
+	}
+}

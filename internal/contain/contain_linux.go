@@ -235,6 +235,17 @@ func (p *Plan) Prepare(name string, attr *syscall.SysProcAttr, own bool) error {
 		g = &group{path: path, fd: fd}
 		p.groups[name] = g
 	}
+	// A group left frozen by the last run of this name (paused, then
+	// killed) would freeze the new process as it is cloned, before it
+	// execs, and the start with it: thaw it first.
+	if b, err := os.ReadFile(filepath.Join(g.path, "cgroup.freeze")); err == nil && bytes.HasPrefix(b, []byte("1")) {
+		if err := os.WriteFile(filepath.Join(g.path, "cgroup.freeze"), []byte("0"), 0); err != nil {
+			return fmt.Errorf("cgroup of %s: thaw it: %w", name, err)
+		}
+		if err := waitFor(5*time.Second, func() bool { return eventsHas(g.path, "frozen 0") }); err != nil {
+			return fmt.Errorf("cgroup of %s: thaw it: %w", name, err)
+		}
+	}
 	attr.UseCgroupFD = true
 	attr.CgroupFD = g.fd
 	return nil
