@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -111,19 +113,56 @@ func (s *localSession) DialContext(ctx context.Context, network, addr string) (n
 // Stat implements [Session] with os.Stat.
 func (s *localSession) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
 
-// FreePorts implements [Session]: ports on 127.0.0.1, each held until all
-// are taken so that no two are the same.
+// FreePorts implements [Session]: ports free on 127.0.0.1, each held
+// until all are taken so that no two are the same. They are taken below
+// the kernel's range of ephemeral ports, where it can: a port from that
+// range could be handed, once released, to any program that binds port
+// 0, such as a server of the plan started before the one the port is
+// for.
 func (s *localSession) FreePorts(n int) ([]int, error) {
 	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
+	lo := ephemeralLow()
+	for len(ports) < n {
+		var l net.Listener
+		var err error
+		for try := 0; try < 50 && lo-minFreePort > n; try++ {
+			port := minFreePort + rand.IntN(lo-minFreePort)
+			if l, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+				break
+			}
+		}
+		if l == nil {
+			// No room below the range, or no luck there.
+			if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+				return nil, err
+			}
 		}
 		defer l.Close()
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// minFreePort is the lowest port FreePorts gives: above those that
+// services commonly use.
+const minFreePort = 10000
+
+// ephemeralLow returns the lowest port of the kernel's ephemeral range,
+// or 0 if it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // leftoverGrace is how long a process found at the end of a plan has to
