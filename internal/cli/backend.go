@@ -22,6 +22,9 @@ import (
 // backendUsage is the flag's help.
 const backendUsage = "run the plans elsewhere than on this machine: `NAME [ARG...]` runs the command proctest-NAME, found in $PATH, as proctest-NAME ARG... run FLAGS PATH... (-backend 'docker -image kv:test' runs the plans' hosts as containers of that image)"
 
+// boolFlags are the flags of proctest run that take no value.
+var boolFlags = map[string]bool{"v": true, "json": true, "keep": true, "h": true, "help": true}
+
 // cutBackend returns the value of the -backend flag in args, where the
 // flags are (before the first argument that is not one), and args
 // without it.
@@ -35,6 +38,11 @@ func cutBackend(args []string) (backend string, rest []string, err error) {
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
 		if name != "backend" {
 			rest = append(rest, a)
+			if !hasValue && !boolFlags[name] && i+1 < len(args) {
+				// The flag's value, which may look like anything.
+				i++
+				rest = append(rest, args[i])
+			}
 			continue
 		}
 		if !hasValue {

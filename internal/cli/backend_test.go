@@ -27,6 +27,7 @@ func TestBackendFlag(t *testing.T) {
 	}{
 		{[]string{"run", "-v", "-backend", "fake -image kv:test", "-timeout=1m", "a.plan"}, 3, "args: -image kv:test run -v -timeout=1m a.plan\n", "on stderr\n"},
 		{[]string{"run", "--backend=fake", "a.plan", "-backend", "x"}, 3, "args: run a.plan -backend x\n", "on stderr\n"},
+		{[]string{"run", "-timeout", "1m", "-run", "-x", "-v", "-backend", "fake", "a.plan"}, 3, "args: run -timeout 1m -run -x -v a.plan\n", "on stderr\n"},
 		{[]string{"run", "-backend", "missing", "a.plan"}, 2, "", "proctest: -backend missing: no command proctest-missing in $PATH\n"},
 		{[]string{"run", "-backend"}, 2, "", "proctest run: flag needs an argument: -backend\n"},
 	} {
