@@ -79,6 +79,9 @@ func (b *builder) step(words []word) error {
 	if len(seps) > 0 && name != "spawn-par" {
 		return errors.New("';' separates the commands of spawn-par only")
 	}
+	if len(seps) > 0 && seps[0] < 0 {
+		return errors.New("a line cannot start with ';'")
+	}
 	v := byName[name]
 	if v == nil {
 		return fmt.Errorf("unknown step %q (see SCRIPTS.md)", name)

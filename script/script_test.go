@@ -161,6 +161,7 @@ func TestScriptErrors(t *testing.T) {
 		{"\n\nfrobnicate\n", `t.plan:3: unknown step "frobnicate" (see SCRIPTS.md)`},
 		{"spawn true ; false\n", "t.plan:1: ';' separates the commands of spawn-par only"},
 		{";\n", "t.plan:1: a line cannot start with ';'"},
+		{";spawn-par 00\n", "t.plan:1: a line cannot start with ';'"},
 		{"; true\n", "t.plan:1: ';' separates the commands of spawn-par only"},
 		{"spawn-par true ; ; false\n", "t.plan:1: usage: spawn-par COMMAND [ARG]... [; COMMAND [ARG]...]"},
 		{"spawn\n", "t.plan:1: usage: spawn [-name NAME] [-host HOST] [-env KEY=VALUE]... [-dir DIR] [-stdin FILE] COMMAND [ARG]..."},
