@@ -306,6 +306,11 @@ func TestHostsSurviveNoSIGKILL(t *testing.T) {
 			cmd.Wait()
 			t.Fatalf("run-host-plan said %q, %v", line, err)
 		}
+		// setsid -f returns before its child has exec'd the marked
+		// sleep: wait for it.
+		for start := time.Now(); len(withMarker(m)) < 4 && time.Since(start) < 2*time.Second; {
+			time.Sleep(5 * time.Millisecond)
+		}
 		if n := len(withMarker(m)); n != 4 {
 			t.Errorf("round %d: %d marked processes before the kill, want 4 (the program and a daemon a host)", i, n)
 		}
